@@ -1,7 +1,8 @@
 using CeleryKube.TaskService;
 using CeleryKube.TaskService.Persistence;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings files live beside the binary, whatever the working directory (which holds the data).
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddTaskService();
 
 var app = builder.Build();

@@ -27,7 +27,7 @@ internal sealed record Render(string Name, IReadOnlyList<K8sObject> Objects, str
 
     public bool HasNetworkPolicies => OfKind("NetworkPolicy").Any(o => o.Name == "default-deny-ingress");
 
-    public bool IsProduction => Name.StartsWith("production", StringComparison.Ordinal);
+    public bool IsProduction => Name.Split('+')[0] == "overlays/production";
 }
 
 /// <summary>

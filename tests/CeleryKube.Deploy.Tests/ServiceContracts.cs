@@ -69,6 +69,23 @@ internal sealed class ServiceContract
     public static ServiceContract For(Artifact artifact) => Cache.GetOrAdd(artifact.Image, _ => new ServiceContract(artifact));
 
     /// <summary>
+    /// The contract, or the reason there is none (the project has not landed yet), so a test
+    /// can go on checking the other images and report every problem at once.
+    /// </summary>
+    public static ServiceContract? TryFor(Artifact artifact, List<string> problems)
+    {
+        try
+        {
+            return For(artifact);
+        }
+        catch (InvalidOperationException ex)
+        {
+            if (!problems.Contains(ex.Message)) problems.Add(ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>
     /// The ports the service listens on with the given environment: every <c>int</c> setting
     /// named <c>*Port</c> of its own options classes, from the environment or the default.
     /// </summary>

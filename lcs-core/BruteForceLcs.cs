@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CeleryKube.Lcs;
 
 /// <summary>
@@ -10,6 +12,7 @@ internal static class BruteForceLcs
     // Work units (pairs plus extension steps) between cancellation/progress polls: well under a millisecond.
     private const int PollEvery = 1 << 16;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Candidate Find(int[] a, int[] b, ProgressMeter meter)
     {
         var best = Candidate.None;

@@ -1,9 +1,12 @@
+using System.Runtime.CompilerServices;
+
 namespace CeleryKube.Lcs;
 
 /// <summary>UTF-16 to code-point conversion that never throws: lone surrogates stay as their own values.</summary>
 internal static class CodePoints
 {
     /// <summary>Decodes <paramref name="text"/> into <paramref name="destination"/>; returns the number of code points written.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Decode(ReadOnlySpan<char> text, Span<int> destination)
     {
         int count = 0;
@@ -25,6 +28,7 @@ internal static class CodePoints
     }
 
     /// <summary>Decodes a whole string into a new array of exactly the code-point count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int[] Decode(string text)
     {
         var buffer = new int[text.Length];
@@ -33,6 +37,7 @@ internal static class CodePoints
     }
 
     /// <summary>UTF-16 index at which code point number <paramref name="codePointOffset"/> starts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Utf16Offset(string text, int utf16Start, int codePointOffset)
     {
         int index = utf16Start;
@@ -45,6 +50,7 @@ internal static class CodePoints
     }
 
     /// <summary>Builds the result from code-point offsets, mapping them back to UTF-16 positions.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static LcsResult ToResult(string a, string b, int length, int offsetA, int offsetB)
     {
         if (length == 0)

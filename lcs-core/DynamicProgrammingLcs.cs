@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CeleryKube.Lcs;
 
 /// <summary>
@@ -8,6 +10,7 @@ internal static class DynamicProgrammingLcs
 {
     private const int PollEveryCells = 1 << 18;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Candidate Find(int[] a, int[] b, ProgressMeter meter)
     {
         // Rows run over the longer text so the row buffer is sized by the shorter one.

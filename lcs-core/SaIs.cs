@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CeleryKube.Lcs;
 
 /// <summary>
@@ -13,6 +15,7 @@ internal static class SaIs
     /// Fills <paramref name="sa"/> with the suffix array of <paramref name="text"/>. Symbols must lie in
     /// [0, <paramref name="alphabetSize"/>) and the last symbol must be 0 and occur nowhere else.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Build(ReadOnlySpan<int> text, Span<int> sa, int alphabetSize, ProgressMeter meter, double progressStart, double progressEnd)
     {
         if (text.Length == 0 || text[^1] != 0)
@@ -23,6 +26,7 @@ internal static class SaIs
         Sort(text, sa[..text.Length], alphabetSize, meter, progressStart, progressEnd, isTopLevel: true);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Sort(ReadOnlySpan<int> s, Span<int> sa, int alphabetSize, ProgressMeter meter, double progressStart, double progressEnd, bool isTopLevel)
     {
         int n = s.Length;
@@ -123,6 +127,7 @@ internal static class SaIs
     }
 
     /// <summary>isS[i] is 1 when suffix i is S-type (smaller than suffix i + 1), 0 when L-type.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static byte[] ClassifyTypes(ReadOnlySpan<int> s, ProgressMeter meter)
     {
         int n = s.Length;
@@ -143,6 +148,7 @@ internal static class SaIs
     private static bool IsLms(byte[] isS, int i) => i > 0 && isS[i] == 1 && isS[i - 1] == 0;
 
     /// <summary>Bucket boundaries per symbol: the start of each bucket, or one past its end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FillBuckets(ReadOnlySpan<int> s, int[] bucket, bool ends)
     {
         Array.Clear(bucket);
@@ -160,6 +166,7 @@ internal static class SaIs
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void InduceL(ReadOnlySpan<int> s, Span<int> sa, byte[] isS, int[] bucket, ProgressMeter meter)
     {
         FillBuckets(s, bucket, ends: false);
@@ -178,6 +185,7 @@ internal static class SaIs
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void InduceS(ReadOnlySpan<int> s, Span<int> sa, byte[] isS, int[] bucket, ProgressMeter meter)
     {
         FillBuckets(s, bucket, ends: true);
@@ -200,6 +208,7 @@ internal static class SaIs
     /// Gives equal LMS substrings equal names, in sorted order, and stores the reduced string (names in text
     /// order) in sa[n - n1..n). Returns the number of distinct names.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int NameLmsSubstrings(ReadOnlySpan<int> s, Span<int> sa, byte[] isS, int n1, ProgressMeter meter)
     {
         int n = s.Length;
@@ -235,6 +244,7 @@ internal static class SaIs
         return name;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool LmsSubstringsEqual(ReadOnlySpan<int> s, byte[] isS, int x, int y)
     {
         // The unique sentinel is itself an LMS position, so the comparison always stops inside the text.

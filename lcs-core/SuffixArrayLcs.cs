@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CeleryKube.Lcs;
 
 /// <summary>
@@ -12,6 +14,7 @@ internal static class SuffixArrayLcs
     private const int Separator = 1;
     private const int FirstSymbol = 2;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Candidate Find(string a, string b, ProgressMeter meter)
     {
         var text = new int[a.Length + b.Length + 2];
@@ -41,6 +44,7 @@ internal static class SuffixArrayLcs
     /// Returns lcp[k] = longest common prefix of suffixes sa[k - 1] and sa[k] (lcp[0] = 0), written over the
     /// text array, which is no longer needed; saves the separate rank array Kasai's algorithm uses.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int[] BuildLcpReusingText(int[] text, int[] sa, int length, ProgressMeter meter)
     {
         // phi[p] = the suffix just before suffix p in suffix-array order.
@@ -106,6 +110,7 @@ internal static class SuffixArrayLcs
     /// inner LCPs are all at least that length; each run offers (its smallest a-offset, its smallest
     /// b-offset), and the smallest such pair over all runs is the answer.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Candidate ScanForLongest(int[] sa, int[] lcp, int length, int n, int m, ProgressMeter meter)
     {
         int longest = 0;

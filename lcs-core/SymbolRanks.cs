@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CeleryKube.Lcs;
 
 /// <summary>Dense ranking of code points so the suffix-array buckets are sized by the distinct symbols used.</summary>
@@ -10,6 +12,7 @@ internal static class SymbolRanks
     /// Replaces every value in both spans by firstRank + (its rank among the distinct values of both spans).
     /// Returns firstRank + the number of distinct values, i.e. the alphabet size including the reserved ranks.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int RankInPlace(Span<int> first, Span<int> second, int firstRank)
     {
         int max = Math.Max(Max(first), Max(second));
@@ -19,6 +22,7 @@ internal static class SymbolRanks
             : RankBySorting(first, second, firstRank);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Max(ReadOnlySpan<int> values)
     {
         int max = 0;
@@ -30,6 +34,7 @@ internal static class SymbolRanks
         return max;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int RankByTable(Span<int> first, Span<int> second, int firstRank, int max)
     {
         var table = new int[max + 1];
@@ -65,6 +70,7 @@ internal static class SymbolRanks
         return next;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int RankBySorting(Span<int> first, Span<int> second, int firstRank)
     {
         var distinct = new int[first.Length + second.Length];

@@ -92,7 +92,16 @@ internal static class Renders
             lines.AddRange(parts.Skip(1).Select(c => "  - " + Path.GetRelativePath(dir, Repo.PathOf(Path.Combine(Kustomize, "components", c)))));
             File.WriteAllLines(Path.Combine(dir, "kustomization.yaml"), lines);
         }
-        var (code, output, errors) = Repo.Run("kubectl", ["kustomize", dir], Repo.Root, TimeSpan.FromMinutes(1));
+        int code;
+        string output, errors;
+        try
+        {
+            (code, output, errors) = Repo.Run("kubectl", ["kustomize", dir], Repo.Root, TimeSpan.FromMinutes(1));
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new InvalidOperationException("these tests render with `kubectl kustomize` (kubectl with kustomize v5); kubectl is not on PATH", ex);
+        }
         Assert.True(code == 0, $"kubectl kustomize {name} failed:\n{errors}");
         var objects = Yaml.Documents(output)
             .Select(d => new K8sObject(Yaml.Str(d, "kind") ?? "", Yaml.Str(d, "metadata", "name") ?? "", d))

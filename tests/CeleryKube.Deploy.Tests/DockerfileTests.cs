@@ -71,6 +71,8 @@ public sealed class DockerfileTests
         Assert.Equal("1000:1000", final.Last(i => i.Keyword == "USER").Arguments);
         Assert.Equal("1000", dockerfile.FinalEnv["APP_UID"]);
         Assert.Equal("0.0.0.0", dockerfile.FinalEnv["Listen__Address"]);
+        // The manifests make the root read-only and mount an emptyDir on /tmp (checked in ManifestTests).
+        Assert.Equal("/tmp", dockerfile.FinalEnv["HOME"]);
         // Only the publish output crosses into the final stage: no SDK, no sources.
         var fromBuild = final.Where(i => i.Keyword == "COPY").ToList();
         Assert.All(fromBuild, c => Assert.Equal(dockerfile.StageNames[0], c.CopyParts.Flags.GetValueOrDefault("from")));

@@ -13,9 +13,10 @@ int[] sizes = quick ? [1_000, 10_000, 100_000, 1_000_000] : [1_000, 10_000, 100_
 const long QuadraticCellLimit = 200_000_000;
 var quadraticTimeout = TimeSpan.FromSeconds(10);
 
-string corpus = Inputs.LoadProseCorpus();
+ProseCorpus corpus = Inputs.LoadProseCorpus();
 Console.WriteLine($"# LCS core benchmark, {DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
-Console.WriteLine($"# prose corpus: {corpus.Length:N0} chars; sizes are UTF-16 chars per side (ASCII: bytes)");
+Console.WriteLine($"# prose pools (distinct licence files, alternating): a {corpus.PoolA.Length:N0} chars, b {corpus.PoolB.Length:N0} chars; repeated past that");
+Console.WriteLine("# sizes are UTF-16 chars per side (ASCII: bytes)");
 Console.WriteLine("# memory = GC.GetAllocatedBytesForCurrentThread delta over one call (all managed allocations;");
 Console.WriteLine("#          an upper bound on peak extra managed memory), per char of a + b");
 Console.WriteLine("# first call = the first call on that input (cold memory; the very first row also pays JIT); min/median over the runs after warm-up");

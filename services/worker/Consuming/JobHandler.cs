@@ -14,11 +14,9 @@ namespace CeleryKube.Worker.Consuming;
 /// Handles one delivery end to end: parse, claim (StartTask), run, report (CompleteTask), and only
 /// then acknowledge (acks-late), so a worker that dies mid-job loses nothing.
 /// </summary>
-public sealed class JobHandler(WorkerSettings settings, WorkerState state, WorkerMetrics metrics, ResultSinkClient sink, ILogger<JobHandler> logger)
+public sealed class JobHandler(WorkerSettings settings, WorkerState state, WorkerMetrics metrics, ResultSinkClient sink,
+    SinkRetryBudgets budgets, ILogger<JobHandler> logger)
 {
-    /// <summary>Pause before requeueing a job the ResultSink would not claim, so an outage does not spin through deliveries.</summary>
-    public static readonly TimeSpan RequeuePause = TimeSpan.FromSeconds(2);
-
     /// <summary>Processes <paramref name="delivery"/>; <paramref name="abandon"/> fires when shutdown gives up on running jobs.</summary>
     public async Task HandleAsync(Delivery delivery, CancellationToken abandon)
     {
@@ -80,7 +78,7 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         try
         {
             var response = await SinkRetry.RunAsync(ct => sink.CompleteTaskAsync(CompleteRequest(running, outcome), ct),
-                SinkRetry.CompleteBudget, $"CompleteTask for task {job.TaskId}", logger, abandon);
+                budgets.Complete, $"CompleteTask for task {job.TaskId}", logger, abandon);
             state.Count(outcome);
             await delivery.Settle(DeliveryVerdict.Ack);
             logger.LogInformation("task {TaskId} attempt {Attempt}: {Outcome} in {Seconds:0.###} s{Detail} (stored state {State}{Late})",
@@ -91,7 +89,7 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             logger.LogError("task {TaskId} attempt {Attempt}: could not record the outcome ({Error}); requeued",
-                job.TaskId, running.Attempt, ex.Message);
+                job.TaskId, running.Attempt, SinkRetry.Describe(ex));
             metrics.Requeued();
             await delivery.Settle(DeliveryVerdict.Requeue);
         }
@@ -107,7 +105,7 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
                 TaskId = job.TaskId,
                 WorkerId = settings.Id,
                 Redelivered = delivery.Redelivered,
-            }, ct), SinkRetry.StartBudget, $"StartTask for task {job.TaskId}", logger, abandon);
+            }, ct), budgets.Start, $"StartTask for task {job.TaskId}", logger, abandon);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument)
         {
@@ -117,11 +115,11 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         }
         catch (Exception ex)
         {
-            logger.LogError("task {TaskId}: could not claim it ({Error}); requeued", job.TaskId, ex.Message);
+            logger.LogError("task {TaskId}: could not claim it ({Error}); requeued", job.TaskId, SinkRetry.Describe(ex));
             metrics.Requeued();
             if (!abandon.IsCancellationRequested)
             {
-                try { await Task.Delay(RequeuePause, abandon); } catch (OperationCanceledException) { }
+                try { await Task.Delay(budgets.RequeuePause, abandon); } catch (OperationCanceledException) { }
             }
             await delivery.Settle(DeliveryVerdict.Requeue);
             return null;

@@ -17,6 +17,11 @@ internal static class SuffixArrayLcs
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Candidate Find(string a, string b, ProgressMeter meter)
     {
+        if ((long)a.Length + b.Length + 2 > Array.MaxLength)
+        {
+            throw new ArgumentException("The two texts together are too long for one suffix array.", nameof(b));
+        }
+
         var text = new int[a.Length + b.Length + 2];
         int n = CodePoints.Decode(a, text);
         int m = CodePoints.Decode(b, text.AsSpan(n + 1));

@@ -64,7 +64,8 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         var clock = Stopwatch.StartNew();
         var progress = new ResultSinkProgress(sink, running, settings.Id, logger);
         var outcome = await LcsJobExecutor.RunAsync(job, settings.TimeLimit, progress, abandon);
-        metrics.Finished(outcome, clock.Elapsed);
+        var runTime = clock.Elapsed;
+        metrics.Finished(outcome, runTime);
         activity?.SetTag("celerykube.outcome", outcome.Label);
 
         if (outcome is JobOutcome.Abandoned)
@@ -82,7 +83,7 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
             state.Count(outcome);
             await delivery.Settle(DeliveryVerdict.Ack);
             logger.LogInformation("task {TaskId} attempt {Attempt}: {Outcome} in {Seconds:0.###} s{Detail} (stored state {State}{Late})",
-                job.TaskId, running.Attempt, outcome.Label, clock.Elapsed.TotalSeconds, Detail(outcome), response.State,
+                job.TaskId, running.Attempt, outcome.Label, runTime.TotalSeconds, Detail(outcome), response.State,
                 response.Applied ? "" : ", report was late or duplicate");
         }
         catch (Exception ex)

@@ -54,9 +54,12 @@ public sealed class ManifestTests
                 if (Skaffold.ArtifactOf(Yaml.Str(container, "image") ?? "") is not { } artifact) continue;
                 if (ServiceContract.TryFor(artifact, problems) is not { } contract) continue;
                 var values = new Dictionary<Type, object>();
-                foreach (var env in Yaml.Maps(container, "env"))
+                var envList = Yaml.Maps(container, "env").ToList();
+                var helpers = DownwardApiHelpers(envList);
+                foreach (var env in envList)
                 {
                     var name = Yaml.Str(env, "name") ?? "";
+                    if (helpers.ContainsKey(name)) continue;
                     if (!contract.Settings.TryGetValue(name, out var setting))
                     {
                         problems.Add($"{workload} ({artifact.Image}): {name} is not bound by {contract.AssemblyName}; it binds {string.Join(", ", contract.Settings.Keys.Order())}");
@@ -64,6 +67,7 @@ public sealed class ManifestTests
                     }
                     var text = ValueOf(r, env);
                     if (text is null) continue;
+                    foreach (var (helper, sample) in helpers) text = text.Replace($"$({helper})", sample, StringComparison.Ordinal);
                     try
                     {
                         var value = TypeDescriptor.GetConverter(setting.Property.PropertyType).ConvertFromInvariantString(text);
@@ -395,6 +399,25 @@ public sealed class ManifestTests
         brokerClients.Remove("namespace:keda");
         Assert.Equal(["task-service", "worker-large", "worker-small"], brokerClients.Order());
         Assert.Empty(Clients("worker-large", "control"));
+    }
+
+    /// <summary>
+    /// Variables a service does not bind but that may stand in a container all the same: a
+    /// downward-API value (pod IP, pod name) that a later setting composes with <c>$(NAME)</c>.
+    /// Returns each with a sample value for validating the settings that use it.
+    /// </summary>
+    private static Dictionary<string, string> DownwardApiHelpers(List<Dictionary<object, object?>> env)
+    {
+        var samples = new Dictionary<string, string> { ["status.podIP"] = "10.244.0.17", ["metadata.name"] = "worker-large-0" };
+        var helpers = new Dictionary<string, string>();
+        for (var i = 0; i < env.Count; i++)
+        {
+            var name = Yaml.Str(env[i], "name")!;
+            if (Yaml.Str(env[i], "valueFrom", "fieldRef", "fieldPath") is not { } path || !samples.TryGetValue(path, out var sample)) continue;
+            // Kubernetes expands $(NAME) only from variables defined earlier in the list.
+            if (env.Skip(i + 1).Any(e => Yaml.Str(e, "value")?.Contains($"$({name})", StringComparison.Ordinal) == true)) helpers[name] = sample;
+        }
+        return helpers;
     }
 
     private static string? ValueOf(Render r, Dictionary<object, object?> env)

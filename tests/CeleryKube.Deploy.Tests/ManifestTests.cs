@@ -15,8 +15,6 @@ public sealed class ManifestTests
 
     public static TheoryData<string> All => Renders.All;
 
-    public static TheoryData<string> Overlays => Renders.Overlays;
-
     [Theory]
     [MemberData(nameof(All))]
     public void Every_image_is_a_skaffold_artifact_or_a_pinned_third_party_image(string render)

@@ -66,9 +66,6 @@ internal static class Renders
         }
     }
 
-    /// <summary>The overlays a person applies (the combinations above are for coverage).</summary>
-    public static TheoryData<string> Overlays => new() { "overlays/minikube", "overlays/production" };
-
     public static Render Get(string name) => Cache.GetOrAdd(name, n => new Lazy<Render>(() => RenderNow(n))).Value;
 
     private static Render RenderNow(string name)

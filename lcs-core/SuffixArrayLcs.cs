@@ -9,7 +9,8 @@ namespace CeleryKube.Lcs;
 /// </summary>
 internal static class SuffixArrayLcs
 {
-    private const int PollMask = (1 << 16) - 1;
+    private const int PollShift = 16;
+    private const int PollMask = (1 << PollShift) - 1;
     private const int EndSentinel = 0;
     private const int Separator = 1;
     private const int FirstSymbol = 2;
@@ -176,7 +177,8 @@ internal static class SuffixArrayLcs
                 }
             }
 
-            if (((runStart ^ (k + 1)) & ~PollMask) != 0)
+            // Poll whenever the scan crosses a multiple of the poll interval.
+            if ((runStart >> PollShift) != ((k + 1) >> PollShift))
             {
                 meter.Poll();
             }

@@ -9,7 +9,7 @@ try
     var app = builder.Build();
     app.MapWorker();
     await app.RunAsync();
-    return 0;
+    return Environment.ExitCode; // 3 when the broker closed the consumer channel (see JobConsumer)
 }
 catch (OptionsValidationException ex)
 {

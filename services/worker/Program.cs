@@ -1,7 +1,7 @@
+using CeleryKube.ServiceDefaults;
 using CeleryKube.Worker;
-using Microsoft.Extensions.Options;
 
-try
+return await ConfigurationGuard.RunAsync("worker", async () =>
 {
     // Settings files live beside the binary, whatever the working directory.
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -10,11 +10,4 @@ try
     app.MapWorker();
     await app.RunAsync();
     return Environment.ExitCode; // 3 when the broker closed the consumer channel (see JobConsumer)
-}
-catch (OptionsValidationException ex)
-{
-    // The generic DataAnnotations line repeats what the Section__Key line says better.
-    var failures = ex.Failures.Where(f => !f.StartsWith("DataAnnotation validation failed", StringComparison.Ordinal)).DefaultIfEmpty(ex.Message);
-    await Console.Error.WriteLineAsync($"worker: invalid configuration:\n  {string.Join("\n  ", failures)}");
-    return 2;
-}
+});

@@ -1,0 +1,31 @@
+using System.Security.Cryptography;
+using System.Text;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace CeleryKube.TaskService.Api;
+
+/// <summary>Admits ResultSink calls only with <c>authorization: Bearer &lt;ResultSink__Token&gt;</c>.</summary>
+public sealed class BearerTokenInterceptor(ResultSinkToken token) : Interceptor
+{
+    /// <inheritdoc />
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
+        UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        var header = context.RequestHeaders.GetValue("authorization");
+        if (header is null)
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "the ResultSink needs 'authorization: Bearer <token>' (ResultSink__Token)"));
+        const string prefix = "Bearer ";
+        var presented = header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? header[prefix.Length..].Trim() : "";
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), token.Bytes))
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "the ResultSink token is wrong"));
+        return continuation(request, context);
+    }
+}
+
+/// <summary>The configured worker token, resolved once at start-up.</summary>
+public sealed record ResultSinkToken(string Value)
+{
+    /// <summary>UTF-8 bytes for constant-time comparison.</summary>
+    public byte[] Bytes { get; } = Encoding.UTF8.GetBytes(Value);
+}

@@ -1,0 +1,53 @@
+using System.Diagnostics.CodeAnalysis;
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+
+namespace CeleryKube.TaskService.Api;
+
+/// <summary>The errors task-service returns, each with its precise status code.</summary>
+public static class RpcErrors
+{
+    /// <summary>INVALID_ARGUMENT with a google.rpc.BadRequest naming the field.</summary>
+    [DoesNotReturn]
+    public static void InvalidArgument(string field, string description) =>
+        throw new Google.Rpc.Status
+        {
+            Code = (int)Code.InvalidArgument,
+            Message = $"{field}: {description}",
+            Details = { Any.Pack(new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = description } } }) },
+        }.ToRpcException();
+
+    /// <summary>RESOURCE_EXHAUSTED: an input over a configured limit.</summary>
+    [DoesNotReturn]
+    public static void ResourceExhausted(string field, string description) =>
+        throw new Google.Rpc.Status
+        {
+            Code = (int)Code.ResourceExhausted,
+            Message = $"{field}: {description}",
+            Details = { Any.Pack(new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = description } } }) },
+        }.ToRpcException();
+
+    /// <summary>NOT_FOUND for an unknown task id.</summary>
+    [DoesNotReturn]
+    public static void TaskNotFound(string id) => throw new RpcException(new Grpc.Core.Status(StatusCode.NotFound, $"task {id} does not exist"));
+
+    /// <summary>FAILED_PRECONDITION: the request does not fit the task's state.</summary>
+    [DoesNotReturn]
+    public static void FailedPrecondition(string message) => throw new RpcException(new Grpc.Core.Status(StatusCode.FailedPrecondition, message));
+
+    /// <summary>UNAVAILABLE: a dependency is down; the client may retry.</summary>
+    [DoesNotReturn]
+    public static void Unavailable(string message) => throw new RpcException(new Grpc.Core.Status(StatusCode.Unavailable, message));
+
+    /// <summary>Validates a task id field: present and a UUID.</summary>
+    public static string RequireTaskId(string? id, string field = "id")
+    {
+        if (string.IsNullOrWhiteSpace(id)) InvalidArgument(field, "is required");
+        if (!Guid.TryParse(id, out var guid)) InvalidArgument(field, $"'{Truncate(id)}' is not a task id (a UUID)");
+        return guid.ToString();
+    }
+
+    /// <summary>Shortens user input quoted in an error message.</summary>
+    public static string Truncate(string text) => text.Length <= 40 ? text : text[..40] + "...";
+}

@@ -1,0 +1,52 @@
+using CeleryKube.Protos.V1;
+using CeleryKube.TaskService.Persistence;
+using Google.Protobuf.WellKnownTypes;
+
+namespace CeleryKube.TaskService.Api;
+
+/// <summary>Turns stored rows into wire messages.</summary>
+public static class TaskMapper
+{
+    /// <summary>The task as <see cref="LcsTask"/>; the texts only when <paramref name="input"/> is given.</summary>
+    public static LcsTask ToProto(this TaskRecord t, TaskInput? input = null)
+    {
+        var task = new LcsTask
+        {
+            Id = t.Id,
+            State = t.State,
+            Queue = t.Queue,
+            Algorithm = t.Algorithm,
+            TextALength = t.TextALength,
+            TextBLength = t.TextBLength,
+            Attempts = t.Attempts,
+            WorkerId = t.WorkerId ?? "",
+            CreateTime = Time(t.CreatedAtMs),
+            StartTime = t.StartedAtMs is { } started ? Time(started) : null,
+            FinishTime = t.FinishedAtMs is { } finished ? Time(finished) : null,
+            UpdateTime = Time(t.UpdatedAtMs),
+            Progress = t.Progress,
+            Error = t.Error ?? "",
+            IdempotencyKey = t.IdempotencyKey ?? "",
+            CancelRequested = t.CancelRequested,
+        };
+        if (t.State == TaskState.Succeeded)
+        {
+            task.Result = new LcsResult
+            {
+                Length = t.ResultLength ?? 0,
+                Substring = t.ResultSubstring ?? "",
+                OffsetA = t.ResultOffsetA ?? 0,
+                OffsetB = t.ResultOffsetB ?? 0,
+            };
+        }
+        if (input is not null)
+        {
+            task.TextA = input.TextA;
+            task.TextB = input.TextB;
+        }
+        return task;
+    }
+
+    /// <summary>Unix milliseconds as a protobuf timestamp.</summary>
+    public static Timestamp Time(long unixMs) => Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(unixMs));
+}

@@ -1,0 +1,52 @@
+using CeleryKube.Protos.V1;
+using CeleryKube.TaskService.Options;
+using CeleryKube.TaskService.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace CeleryKube.TaskService.Background;
+
+/// <summary>
+/// Nothing stays RUNNING forever: a task whose lease lapsed (its worker vanished without the
+/// broker noticing) goes back to its queue through the outbox. Expired worker registrations go too.
+/// </summary>
+public sealed class LeaseReaper(TaskStoreWriter writer, IOptions<LeasesOptions> options, ILogger<LeaseReaper> logger) : BackgroundService
+{
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.ReaperInterval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                var requeued = await ReapOnceAsync(stoppingToken);
+                if (requeued > 0) logger.LogWarning("Requeued {Count} tasks whose worker stopped renewing the lease", requeued);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogError(ex, "Lease reaper round failed");
+            }
+        }
+    }
+
+    /// <summary>One round; returns how many tasks were put back on their queue.</summary>
+    public Task<int> ReapOnceAsync(CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var expiredBefore = now - (long)options.Value.WorkerExpiry.TotalMilliseconds;
+        return writer.WriteAsync(async (db, ct) =>
+        {
+            var lapsed = await db.Tasks.Where(t => t.State == TaskState.Running && t.LeaseExpiresAtMs < now).Take(500).ToListAsync(ct);
+            var requeued = 0;
+            foreach (var task in lapsed)
+            {
+                if (!task.ReleaseLapsedLease(now)) continue;
+                db.Outbox.Add(new OutboxMessage { TaskId = task.Id, CreatedAtMs = now });
+                requeued++;
+            }
+            await db.Workers.Where(w => w.LastHeartbeatMs < expiredBefore).ExecuteDeleteAsync(ct);
+            return requeued;
+        }, cancellationToken);
+    }
+}

@@ -1,0 +1,32 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace CeleryKube.TaskService.Persistence;
+
+/// <summary>
+/// Per-connection SQLite settings. WAL lets readers run beside the single writer; synchronous=FULL
+/// makes every commit durable against power loss (commits are grouped, so the fsync is shared);
+/// busy_timeout rides out the WAL checkpoint.
+/// </summary>
+public sealed class SqlitePragmas : DbConnectionInterceptor
+{
+    /// <summary>The statements run on every opened connection.</summary>
+    public const string Statements = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;";
+
+    /// <inheritdoc />
+    public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
+
+    /// <inheritdoc />
+    public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Apply(connection);
+        return Task.CompletedTask;
+    }
+
+    private static void Apply(DbConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = Statements;
+        command.ExecuteNonQuery();
+    }
+}

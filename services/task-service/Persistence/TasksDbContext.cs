@@ -1,0 +1,67 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace CeleryKube.TaskService.Persistence;
+
+/// <summary>The task store: tasks, their inputs, the outbox and the worker registry.</summary>
+public sealed class TasksDbContext(DbContextOptions<TasksDbContext> options) : DbContext(options)
+{
+    /// <summary>Tasks.</summary>
+    public DbSet<TaskRecord> Tasks => Set<TaskRecord>();
+    /// <summary>Input texts.</summary>
+    public DbSet<TaskInput> TaskInputs => Set<TaskInput>();
+    /// <summary>Job messages not yet confirmed by the broker.</summary>
+    public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
+    /// <summary>Registered workers.</summary>
+    public DbSet<WorkerRecord> Workers => Set<WorkerRecord>();
+
+    /// <inheritdoc />
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        model.Entity<TaskRecord>(e =>
+        {
+            e.ToTable("tasks");
+            e.HasKey(t => t.Id);
+            e.Property(t => t.Id).HasMaxLength(36);
+            e.Property(t => t.State);
+            e.Property(t => t.Attempts);
+            e.Property(t => t.WorkerId);
+            e.Property(t => t.StartedAtMs);
+            e.Property(t => t.FinishedAtMs);
+            e.Property(t => t.Progress);
+            e.Property(t => t.ResultLength);
+            e.Property(t => t.ResultSubstring);
+            e.Property(t => t.ResultOffsetA);
+            e.Property(t => t.ResultOffsetB);
+            e.Property(t => t.Error);
+            e.Property(t => t.CancelRequested);
+            e.Property(t => t.LeaseExpiresAtMs);
+            e.HasOne(t => t.Input).WithOne().HasForeignKey<TaskInput>(i => i.TaskId).OnDelete(DeleteBehavior.Cascade);
+            // Listing newest first, optionally by state or queue, pages by (created, id).
+            e.HasIndex(t => new { t.CreatedAtMs, t.Id });
+            e.HasIndex(t => new { t.State, t.CreatedAtMs });
+            e.HasIndex(t => new { t.Queue, t.CreatedAtMs });
+            // WatchTasks follows the change feed.
+            e.HasIndex(t => t.ChangeSeq);
+            // Retention sweeps, throughput history and the lease reaper.
+            e.HasIndex(t => new { t.State, t.FinishedAtMs });
+            e.HasIndex(t => new { t.State, t.LeaseExpiresAtMs });
+            e.HasIndex(t => t.IdempotencyKey).IsUnique().HasFilter("IdempotencyKey IS NOT NULL");
+        });
+        model.Entity<TaskInput>(e =>
+        {
+            e.ToTable("task_inputs");
+            e.HasKey(i => i.TaskId);
+        });
+        model.Entity<OutboxMessage>(e =>
+        {
+            e.ToTable("outbox");
+            e.HasKey(o => o.Id);
+            e.Property(o => o.Id).ValueGeneratedOnAdd();
+        });
+        model.Entity<WorkerRecord>(e =>
+        {
+            e.ToTable("workers");
+            e.HasKey(w => w.WorkerId);
+        });
+    }
+}

@@ -1,0 +1,11 @@
+using CeleryKube.TaskService;
+using CeleryKube.TaskService.Persistence;
+
+// Settings files live beside the binary, whatever the working directory (which holds the data).
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.AddTaskService();
+
+var app = builder.Build();
+app.MapTaskService();
+await app.Services.MigrateTaskStoreAsync();
+await app.RunAsync();

@@ -1,0 +1,78 @@
+using CeleryKube.Messaging;
+using CeleryKube.ServiceDefaults;
+using CeleryKube.TaskService.Api;
+using CeleryKube.TaskService.Background;
+using CeleryKube.TaskService.Broker;
+using CeleryKube.TaskService.Domain;
+using CeleryKube.TaskService.Options;
+using CeleryKube.TaskService.Persistence;
+using Microsoft.Extensions.Options;
+
+namespace CeleryKube.TaskService;
+
+/// <summary>Wires task-service: options, store, broker, background loops, gRPC endpoints.</summary>
+public static class TaskServiceSetup
+{
+    /// <summary>Registers everything task-service runs and configures its three Kestrel ports.</summary>
+    public static WebApplicationBuilder AddTaskService(this WebApplicationBuilder builder)
+    {
+        var listen = builder.AddServiceDefaults("task-service");
+        var services = builder.Services;
+        var config = builder.Configuration;
+        var ports = services.AddValidatedOptions<TaskServiceOptions>(config, TaskServiceOptions.SectionName);
+        services.AddValidatedOptions<RoutingOptions>(config, RoutingOptions.SectionName);
+        var limits = services.AddValidatedOptions<LimitsOptions>(config, LimitsOptions.SectionName);
+        services.AddValidatedOptions<LeasesOptions>(config, LeasesOptions.SectionName);
+        services.AddValidatedOptions<RetentionOptions>(config, RetentionOptions.SectionName);
+        services.AddValidatedOptions<RabbitMqOptions>(config, RabbitMqOptions.SectionName);
+        var connectionStrings = services.AddValidatedOptions<ConnectionStringsOptions>(config, ConnectionStringsOptions.SectionName);
+        var sink = services.AddValidatedOptions<ResultSinkOptions>(config, ResultSinkOptions.SectionName);
+        services.AddSingleton(new ResultSinkToken(ResolveToken(sink, builder.Environment)));
+
+        builder.ListenGrpc(listen, ports.PublicPort);
+        builder.ListenGrpc(listen, ports.ResultSinkPort);
+        builder.ListenHttp1(listen, ports.MetricsPort);
+        services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions>(o =>
+        {
+            o.MaxReceiveMessageSize = limits.MaxMessageBytes;
+            o.MaxSendMessageSize = limits.MaxMessageBytes;
+        });
+        services.AddGrpc().AddServiceOptions<ResultSinkApi>(o => o.Interceptors.Add<BearerTokenInterceptor>());
+
+        services.AddTaskStore(connectionStrings);
+        services.AddSingleton<TaskMetrics>();
+        services.AddSingleton<TaskRouter>();
+        services.AddSingleton<TaskSubmitter>();
+        services.AddSingleton<BrokerConnection>();
+        services.AddHostedService(sp => sp.GetRequiredService<BrokerConnection>());
+        services.AddSingleton<QueueStatusReader>();
+        services.AddSingleton<ClusterStatusReader>();
+        services.AddHostedService<OutboxDispatcher>();
+        services.AddHostedService<DeadLetterConsumer>();
+        services.AddSingleton<LeaseReaper>();
+        services.AddHostedService(sp => sp.GetRequiredService<LeaseReaper>());
+        services.AddSingleton<RetentionSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<RetentionSweeper>());
+        return builder;
+    }
+
+    /// <summary>Maps TaskService on the public port and ResultSinkService on the workers' port only.</summary>
+    public static WebApplication MapTaskService(this WebApplication app)
+    {
+        var ports = app.Services.GetRequiredService<IOptions<TaskServiceOptions>>().Value;
+        app.UseRouting();
+        app.UseLocalPortRestrictions();
+        app.MapGrpcService<TaskApi>().RequireLocalPort(ports.PublicPort);
+        app.MapGrpcService<ResultSinkApi>().RequireLocalPort(ports.ResultSinkPort);
+        app.MapDefaultEndpoints();
+        return app;
+    }
+
+    private static string ResolveToken(ResultSinkOptions sink, IHostEnvironment environment)
+    {
+        if (!string.IsNullOrWhiteSpace(sink.Token)) return sink.Token;
+        if (environment.IsDevelopment()) return ResultSinkOptions.DevelopmentToken;
+        throw new OptionsValidationException(ResultSinkOptions.SectionName, typeof(ResultSinkOptions),
+            ["ResultSink__Token is required outside Development: set it to the secret the workers present"]);
+    }
+}

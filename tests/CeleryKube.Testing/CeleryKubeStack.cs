@@ -1,0 +1,182 @@
+using CeleryKube.Protos.V1;
+using Grpc.Net.Client;
+
+namespace CeleryKube.Testing;
+
+/// <summary>What a test wants running.</summary>
+public sealed record StackOptions
+{
+    /// <summary>Workers to start: queue ("small"/"large") and concurrency.</summary>
+    public IReadOnlyList<(string Queue, int Concurrency)> Workers { get; init; } = [("small", 2), ("large", 2)];
+
+    /// <summary>Extra settings for task-service (e.g. <c>Leases__Duration</c>).</summary>
+    public IReadOnlyDictionary<string, string> TaskServiceSettings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Extra settings for every worker.</summary>
+    public IReadOnlyDictionary<string, string> WorkerSettings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Also start the web frontend.</summary>
+    public bool WithFrontend { get; init; }
+}
+
+/// <summary>
+/// The whole system as real processes on free loopback ports: a private RabbitMQ node,
+/// task-service with its SQLite file, workers and optionally the frontend. Dispose stops all.
+/// </summary>
+public sealed class CeleryKubeStack : IAsyncDisposable
+{
+    private readonly StackOptions options;
+    private readonly List<ServiceProcess> workers = [];
+
+    private CeleryKubeStack(StackOptions options, PrivateRabbitMq rabbit, string folder)
+    {
+        this.options = options;
+        Rabbit = rabbit;
+        Folder = folder;
+        Token = Guid.NewGuid().ToString("N");
+        PublicPort = FreePorts.Next();
+        ResultSinkPort = FreePorts.Next();
+        MetricsPort = FreePorts.Next();
+        var settings = new Dictionary<string, string>(CommonSettings())
+        {
+            ["TaskService__PublicPort"] = PublicPort.ToString(),
+            ["TaskService__ResultSinkPort"] = ResultSinkPort.ToString(),
+            ["TaskService__MetricsPort"] = MetricsPort.ToString(),
+            ["ConnectionStrings__Tasks"] = $"Data Source={Path.Combine(folder, "tasks.db")}",
+        };
+        foreach (var (key, value) in options.TaskServiceSettings) settings[key] = value;
+        TaskService = new ServiceProcess("task-service", RepoPaths.ServiceDll("services/task-service", "CeleryKube.TaskService"),
+            Path.Combine(folder, "task-service"), settings);
+        Channel = GrpcChannel.ForAddress(PublicUrl, new GrpcChannelOptions { MaxReceiveMessageSize = null, MaxSendMessageSize = null });
+        Tasks = new TaskService.TaskServiceClient(Channel);
+    }
+
+    /// <summary>The broker.</summary>
+    public PrivateRabbitMq Rabbit { get; }
+    /// <summary>The stack's private folder (database, logs).</summary>
+    public string Folder { get; }
+    /// <summary>The ResultSink bearer token of this stack.</summary>
+    public string Token { get; }
+    /// <summary>TaskService gRPC port.</summary>
+    public int PublicPort { get; }
+    /// <summary>ResultSink gRPC port.</summary>
+    public int ResultSinkPort { get; }
+    /// <summary>task-service metrics port.</summary>
+    public int MetricsPort { get; }
+    /// <summary>http://127.0.0.1:PublicPort.</summary>
+    public string PublicUrl => $"http://127.0.0.1:{PublicPort}";
+    /// <summary>http://127.0.0.1:ResultSinkPort.</summary>
+    public string ResultSinkUrl => $"http://127.0.0.1:{ResultSinkPort}";
+    /// <summary>task-service.</summary>
+    public ServiceProcess TaskService { get; }
+    /// <summary>The workers started so far.</summary>
+    public IReadOnlyList<ServiceProcess> Workers => workers;
+    /// <summary>The frontend, when asked for.</summary>
+    public ServiceProcess? Frontend { get; private set; }
+    /// <summary>The frontend's base URL, when started.</summary>
+    public string? FrontendUrl { get; private set; }
+    /// <summary>A channel to the public port.</summary>
+    public GrpcChannel Channel { get; }
+    /// <summary>A TaskService client.</summary>
+    public TaskService.TaskServiceClient Tasks { get; }
+
+    /// <summary>Starts everything <paramref name="options"/> asks for and waits until it is ready.</summary>
+    public static async Task<CeleryKubeStack> StartAsync(StackOptions? options = null)
+    {
+        options ??= new StackOptions();
+        var rabbit = await PrivateRabbitMq.StartAsync();
+        var stack = new CeleryKubeStack(options, rabbit, RepoPaths.NewTempFolder("stack"));
+        try
+        {
+            await stack.StartTaskServiceAsync();
+            foreach (var (queue, concurrency) in options.Workers) await stack.StartWorkerAsync(queue, concurrency);
+            if (options.WithFrontend) await stack.StartFrontendAsync();
+            return stack;
+        }
+        catch
+        {
+            await stack.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts (or restarts) task-service and waits until it is connected to the broker.</summary>
+    public Task StartTaskServiceAsync()
+    {
+        var mark = TaskService.OutputMark;
+        return TaskService.StartAsync(null).ContinueWith(_ =>
+            TaskService.WaitForOutputAsync("Connected to RabbitMQ", TimeSpan.FromSeconds(60), mark)).Unwrap();
+    }
+
+    /// <summary>Starts a worker on <paramref name="queue"/> and waits until it consumes.</summary>
+    public async Task<ServiceProcess> StartWorkerAsync(string queue, int concurrency, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var index = workers.Count + 1;
+        var env = new Dictionary<string, string>(CommonSettings())
+        {
+            ["Worker__Queue"] = queue,
+            ["Worker__Concurrency"] = concurrency.ToString(),
+            ["Worker__Id"] = $"worker-{queue}-{index}",
+            ["Worker__ControlPort"] = FreePorts.Next().ToString(),
+            ["Worker__MetricsPort"] = FreePorts.Next().ToString(),
+            ["ResultSink__Url"] = ResultSinkUrl,
+        };
+        foreach (var (key, value) in options.WorkerSettings) env[key] = value;
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) env[key] = value;
+        var worker = new ServiceProcess($"worker-{queue}-{index}", RepoPaths.ServiceDll("services/worker", "CeleryKube.Worker"),
+            Path.Combine(Folder, $"worker-{queue}-{index}"), env);
+        workers.Add(worker);
+        await worker.StartAsync($"consuming lcs.{queue}");
+        return worker;
+    }
+
+    /// <summary>Starts the frontend on a free port and waits until it serves.</summary>
+    public async Task StartFrontendAsync()
+    {
+        var port = FreePorts.Next();
+        var env = new Dictionary<string, string>(CommonSettings())
+        {
+            ["Frontend__Port"] = port.ToString(),
+            ["Frontend__TaskServiceUrl"] = PublicUrl,
+        };
+        Frontend = new ServiceProcess("frontend", RepoPaths.ServiceDll("frontend", "CeleryKube.Frontend"), Path.Combine(Folder, "frontend"), env);
+        FrontendUrl = $"http://127.0.0.1:{port}";
+        await Frontend.StartAsync("Application started");
+    }
+
+    /// <summary>Polls GetTask until <paramref name="done"/> holds for the task.</summary>
+    public Task<LcsTask> WaitForTaskAsync(string id, Func<LcsTask, bool> done, TimeSpan timeout, string what) =>
+        Eventually.Until(async () =>
+        {
+            var task = (await Tasks.GetTaskAsync(new GetTaskRequest { Id = id }, deadline: DateTime.UtcNow.AddSeconds(10))).Task;
+            return done(task) ? task : null;
+        }, timeout, $"task {id} to be {what}");
+
+    /// <summary>Waits until the task reaches a final state.</summary>
+    public Task<LcsTask> WaitForFinalAsync(string id, TimeSpan? timeout = null) =>
+        WaitForTaskAsync(id, t => t.State is TaskState.Succeeded or TaskState.Failed or TaskState.Cancelled,
+            timeout ?? TimeSpan.FromSeconds(60), "finished");
+
+    /// <summary>Everything the processes printed, for failure messages.</summary>
+    public string Logs() => string.Join("\n", new[] { TaskService }.Concat(workers).Append(Frontend)
+        .Where(p => p is not null).Select(p => $"--- {p!.Name}\n{p.Tail(60)}"));
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        if (Frontend is not null) await Frontend.DisposeAsync();
+        foreach (var worker in workers) await worker.DisposeAsync();
+        await TaskService.DisposeAsync();
+        await Rabbit.DisposeAsync();
+    }
+
+    private Dictionary<string, string> CommonSettings() => new()
+    {
+        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        ["DOTNET_ENVIRONMENT"] = "Production",
+        ["RabbitMq__Uri"] = Rabbit.Uri,
+        ["ResultSink__Token"] = Token,
+        ["Listen__Address"] = "127.0.0.1",
+    };
+}

@@ -1,0 +1,42 @@
+using System.Reflection;
+
+namespace CeleryKube.Testing;
+
+/// <summary>Where things are in the checkout the tests run from.</summary>
+public static class RepoPaths
+{
+    /// <summary>The folder holding CeleryKube.sln.</summary>
+    public static string Root { get; } = FindRoot();
+
+    /// <summary>Release or Debug: the configuration the tests were built with, used for the services too.</summary>
+    public static string Configuration { get; } =
+        typeof(RepoPaths).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
+
+    /// <summary>The built dll of a service project, e.g. ("services/task-service", "CeleryKube.TaskService").</summary>
+    public static string ServiceDll(string projectFolder, string assemblyName)
+    {
+        var path = Path.Combine(Root, projectFolder, "bin", Configuration, "net10.0", assemblyName + ".dll");
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path} is not built; run scripts/test or dotnet build -c {Configuration}", path);
+        return path;
+    }
+
+    /// <summary>The buf CLI that scripts/lib/install-packages installs.</summary>
+    public static string Buf => Path.Combine(Root, "tools", "node_modules", ".bin", "buf");
+
+    /// <summary>A fresh private folder for one test's data, under the system temp folder.</summary>
+    public static string NewTempFolder(string purpose)
+    {
+        var path = Path.Combine(Path.GetTempPath(), "celerykube-tests", $"{purpose}-{Guid.NewGuid():N}"[..(purpose.Length + 13)]);
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "CeleryKube.sln"))) return dir.FullName;
+        }
+        throw new InvalidOperationException("CeleryKube.sln not found above " + AppContext.BaseDirectory);
+    }
+}

@@ -2,7 +2,9 @@ using CeleryKube.Frontend;
 using CeleryKube.Frontend.Services;
 using CeleryKube.ServiceDefaults;
 
-var builder = WebApplication.CreateBuilder(args);
+// Content root is the build output, where wwwroot is copied, so the pages look the same however
+// the process is started (dotnet run, a test fixture's working folder, a container).
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 var listen = builder.AddServiceDefaults("frontend");
 var options = builder.Services.AddValidatedOptions<FrontendOptions>(builder.Configuration, FrontendOptions.SectionName);
 builder.ListenHttp1(listen, options.Port);

@@ -26,11 +26,11 @@ public sealed class IndexModel(TaskServiceClient client) : TaskServicePageModel
     {
         var textA = await ReadTextAsync(Form.FileA, Form.TextA, nameof(SubmitForm.FileA), cancellationToken);
         var textB = await ReadTextAsync(Form.FileB, Form.TextB, nameof(SubmitForm.FileB), cancellationToken);
-        if (string.IsNullOrEmpty(textA) && ModelState.IsValid)
+        if (string.IsNullOrEmpty(textA) && !HasError(nameof(SubmitForm.FileA)))
         {
             AddError(nameof(SubmitForm.TextA), "Enter the first text or choose a file.");
         }
-        if (string.IsNullOrEmpty(textB) && ModelState.IsValid)
+        if (string.IsNullOrEmpty(textB) && !HasError(nameof(SubmitForm.FileB)))
         {
             AddError(nameof(SubmitForm.TextB), "Enter the second text or choose a file.");
         }
@@ -71,9 +71,10 @@ public sealed class IndexModel(TaskServiceClient client) : TaskServicePageModel
     private void ShowRefusal(RpcException ex, string textA, string textB)
     {
         var violations = ex.FieldViolations();
+        var prefix = ex.StatusCode == GrpcStatusCode.ResourceExhausted ? "Too large: " : "";
         foreach (var (field, description) in violations)
         {
-            AddError(FormField(field), description);
+            AddError(FormField(field), prefix + description);
         }
         if (violations.Count > 0)
         {
@@ -98,6 +99,9 @@ public sealed class IndexModel(TaskServiceClient client) : TaskServicePageModel
         "algorithm" => nameof(SubmitForm.Algorithm),
         _ => "",
     };
+
+    private bool HasError(string field) =>
+        ModelState.TryGetValue($"{nameof(Form)}.{field}", out var entry) && entry.Errors.Count > 0;
 
     private void AddError(string field, string message) =>
         ModelState.AddModelError(field == "" ? "" : $"{nameof(Form)}.{field}", message);

@@ -82,10 +82,10 @@ public sealed partial class FrontendTests(BrowserStackFixture fixture) : IClassF
     {
         var page = await fixture.NewPageAsync(width: 375);
         await page.GotoAsync("/");
-        await page.GetByLabel("Second text").FillAsync("something");
+        await page.GetByLabel("Second text", new() { Exact = true }).FillAsync("something");
         await page.GetByRole(AriaRole.Button, new() { Name = "Submit task" }).ClickAsync();
         await Expect(page.Locator("[data-valmsg-for='Form.TextA']")).ToHaveTextAsync("Enter the first text or choose a file.");
-        await Expect(page.GetByLabel("Second text")).ToHaveValueAsync("something"); // input kept
+        await Expect(page.GetByLabel("Second text", new() { Exact = true })).ToHaveValueAsync("something"); // input kept
 
         // The oversize text arrives as an uploaded file; the service refuses it with RESOURCE_EXHAUSTED.
         await page.GetByLabel("or upload the first text").SetInputFilesAsync(new FilePayload
@@ -157,8 +157,8 @@ public sealed partial class FrontendTests(BrowserStackFixture fixture) : IClassF
     private static async Task<string> SubmitAsync(IPage page, string textA, string textB, string algorithm = "SuffixArray")
     {
         await page.GotoAsync("/");
-        await page.GetByLabel("First text").FillAsync(textA);
-        await page.GetByLabel("Second text").FillAsync(textB);
+        await page.GetByLabel("First text", new() { Exact = true }).FillAsync(textA);
+        await page.GetByLabel("Second text", new() { Exact = true }).FillAsync(textB);
         await page.GetByLabel("Algorithm").SelectOptionAsync(algorithm);
         await page.GetByRole(AriaRole.Button, new() { Name = "Submit task" }).ClickAsync();
         await page.WaitForURLAsync(CreatedUrl());

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Globalization;
+using CeleryKube.Bench.Lcs;
+using CeleryKube.Lcs;
+
+// Usage: dotnet run -c Release --project bench/CeleryKube.Bench.Lcs [-- --quick]
+//   --quick   sizes up to 1 MB only and fewer runs (a smoke run in seconds).
+bool quick = args.Contains("--quick");
+int[] sizes = quick ? [1_000, 10_000, 100_000, 1_000_000] : [1_000, 10_000, 100_000, 1_000_000, 10_000_000];
+
+// The O(n*m) algorithms run only where n*m stays under this (about 10 s or less of DP here); they are also
+// cancelled after QuadraticTimeout as a guard.
+const long QuadraticCellLimit = 200_000_000;
+var quadraticTimeout = TimeSpan.FromSeconds(10);
+
+string corpus = Inputs.LoadProseCorpus();
+Console.WriteLine($"# LCS core benchmark, {DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+Console.WriteLine($"# prose corpus: {corpus.Length:N0} chars; sizes are UTF-16 chars per side (ASCII: bytes)");
+Console.WriteLine("# memory = GC.GetAllocatedBytesForCurrentThread delta over one call (all managed allocations;");
+Console.WriteLine("#          an upper bound on peak extra managed memory), per char of a + b");
+Console.WriteLine();
+Console.WriteLine("| input | size/side | algorithm | runs | min | median | allocated | bytes/char | LCS length |");
+Console.WriteLine("|---|---:|---|---:|---:|---:|---:|---:|---:|");
+
+foreach (string kind in new[] { "dna", "prose" })
+{
+    foreach (int size in sizes)
+    {
+        (string a, string b) = kind == "dna" ? Inputs.Dna(size) : Inputs.Prose(corpus, size);
+        foreach (LcsAlgorithm algorithm in Enum.GetValues<LcsAlgorithm>())
+        {
+            bool quadratic = algorithm != LcsAlgorithm.SuffixArray;
+            if (quadratic && (long)size * size > QuadraticCellLimit)
+            {
+                continue;
+            }
+
+            int runs = RunsFor(size, quick);
+            var row = Measure(a, b, algorithm, runs, quadratic ? quadraticTimeout : Timeout.InfiniteTimeSpan);
+            Console.WriteLine(row.Format(kind, size, algorithm));
+        }
+    }
+}
+
+static int RunsFor(int size, bool quick) => size switch
+{
+    <= 1_000 => quick ? 200 : 2_000,
+    <= 10_000 => quick ? 20 : 50,
+    <= 100_000 => quick ? 5 : 10,
+    <= 1_000_000 => quick ? 3 : 5,
+    _ => 3,
+};
+
+static Row Measure(string a, string b, LcsAlgorithm algorithm, int runs, TimeSpan timeout)
+{
+    // Warm-up so tiered JIT has produced optimised code before timing.
+    int warmups = a.Length <= 1_000 ? 500 : 1;
+    try
+    {
+        for (int i = 0; i < warmups; i++)
+        {
+            Run(a, b, algorithm, timeout);
+        }
+    }
+    catch (OperationCanceledException)
+    {
+        return Row.TimedOut(timeout);
+    }
+
+    var times = new List<double>();
+    long allocated = 0;
+    int length = 0;
+    for (int i = 0; i < runs; i++)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var watch = Stopwatch.StartNew();
+        LcsResult result = Run(a, b, algorithm, timeout);
+        watch.Stop();
+        allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        times.Add(watch.Elapsed.TotalSeconds);
+        length = result.Length;
+    }
+
+    times.Sort();
+    return new Row(runs, times[0], times[times.Count / 2], allocated, (double)allocated / (a.Length + b.Length), length);
+}
+
+static LcsResult Run(string a, string b, LcsAlgorithm algorithm, TimeSpan timeout)
+{
+    using var cancellation = new CancellationTokenSource(timeout);
+    return LongestCommonSubstring.Find(a, b, algorithm, progress: null, cancellation.Token);
+}
+
+internal sealed record Row(int Runs, double MinSeconds, double MedianSeconds, long AllocatedBytes, double BytesPerChar, int LcsLength)
+{
+    public static Row TimedOut(TimeSpan timeout) => new(0, timeout.TotalSeconds, double.NaN, 0, double.NaN, -1);
+
+    public string Format(string kind, int size, LcsAlgorithm algorithm) =>
+        Runs == 0
+            ? $"| {kind} | {Size(size)} | {algorithm} | 0 | > {Time(MinSeconds)} (cancelled) | | | | |"
+            : $"| {kind} | {Size(size)} | {algorithm} | {Runs} | {Time(MinSeconds)} | {Time(MedianSeconds)} | {Bytes(AllocatedBytes)} | {BytesPerChar.ToString("F1", CultureInfo.InvariantCulture)} | {LcsLength} |";
+
+    private static string Size(int chars) => chars >= 1_000_000 ? $"{chars / 1_000_000} M" : $"{chars / 1_000} K";
+
+    private static string Time(double seconds) => seconds switch
+    {
+        < 1e-3 => $"{seconds * 1e6:F1} µs",
+        < 1 => $"{seconds * 1e3:F1} ms",
+        _ => $"{seconds:F2} s",
+    };
+
+    private static string Bytes(long bytes) => bytes >= 1 << 20 ? $"{bytes / (double)(1 << 20):F1} MiB" : $"{bytes / 1024.0:F1} KiB";
+}

@@ -1,0 +1,43 @@
+namespace CeleryKube.Lcs;
+
+/// <summary>Finds a longest common substring of two texts. Pure computation: no I/O, no shared state.</summary>
+public static class LongestCommonSubstring
+{
+    /// <summary>
+    /// Returns a longest common substring of <paramref name="a"/> and <paramref name="b"/>, compared by Unicode
+    /// code point: a surrogate pair is never split and a lone surrogate is an ordinary value. Among several
+    /// longest substrings the one starting earliest in <paramref name="a"/>, then earliest in
+    /// <paramref name="b"/>, is returned. An empty text, or no common code point, gives
+    /// <see cref="LcsResult.Empty"/>. Every algorithm returns the same result.
+    /// </summary>
+    /// <param name="a">First text.</param>
+    /// <param name="b">Second text.</param>
+    /// <param name="algorithm">Algorithm to use; the linear-time suffix array by default.</param>
+    /// <param name="progress">
+    /// Receives the fraction done (0..1, never decreasing) at most about every 250 ms on long runs, and 1 at the end.
+    /// </param>
+    /// <param name="cancellationToken">Observed at least about every 250 ms by every algorithm.</param>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public static LcsResult Find(
+        string a,
+        string b,
+        LcsAlgorithm algorithm = LcsAlgorithm.SuffixArray,
+        IProgress<double>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var meter = new ProgressMeter(progress, cancellationToken);
+        Candidate found = algorithm switch
+        {
+            LcsAlgorithm.SuffixArray => SuffixArrayLcs.Find(a, b, meter),
+            LcsAlgorithm.DynamicProgramming => DynamicProgrammingLcs.Find(CodePoints.Decode(a), CodePoints.Decode(b), meter),
+            LcsAlgorithm.BruteForce => BruteForceLcs.Find(CodePoints.Decode(a), CodePoints.Decode(b), meter),
+            _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Unknown LCS algorithm."),
+        };
+        meter.Complete();
+        return CodePoints.ToResult(a, b, found.Length, found.OffsetA, found.OffsetB);
+    }
+}

@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using CeleryKube.Protos.V1;
+using CeleryKube.ServiceDefaults;
+using CeleryKube.Worker.Execution;
+using CeleryKube.Worker.Options;
+using CeleryKube.Worker.Sink;
+using CeleryKube.Worker.State;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace CeleryKube.Worker.Consuming;
+
+/// <summary>
+/// Handles one delivery end to end: parse, claim (StartTask), run, report (CompleteTask), and only
+/// then acknowledge (acks-late), so a worker that dies mid-job loses nothing.
+/// </summary>
+public sealed class JobHandler(WorkerSettings settings, WorkerState state, WorkerMetrics metrics, ResultSinkClient sink, ILogger<JobHandler> logger)
+{
+    /// <summary>Pause before requeueing a job the ResultSink would not claim, so an outage does not spin through deliveries.</summary>
+    public static readonly TimeSpan RequeuePause = TimeSpan.FromSeconds(2);
+
+    /// <summary>Processes <paramref name="delivery"/>; <paramref name="abandon"/> fires when shutdown gives up on running jobs.</summary>
+    public async Task HandleAsync(Delivery delivery, CancellationToken abandon)
+    {
+        if (!TryParse(delivery.Body, out var job, out var problem))
+        {
+            logger.LogWarning("rejecting an unparseable job message into lcs.dead: {Problem}", problem);
+            await delivery.Settle(DeliveryVerdict.DeadLetter);
+            return;
+        }
+
+        using var activity = Telemetry.ActivitySource.StartActivity($"{settings.QueueName} process", ActivityKind.Consumer, delivery.Parent);
+        activity?.SetTag("celerykube.task_id", job.TaskId);
+        activity?.SetTag("messaging.destination.name", settings.QueueName);
+        activity?.SetTag("messaging.rabbitmq.delivery_count", delivery.DeliveryCount);
+
+        var start = await ClaimAsync(job, delivery, abandon);
+        if (start is null) return;
+        if (start.Decision != StartDecision.Proceed)
+        {
+            logger.LogInformation("task {TaskId}: skipped ({Decision})", job.TaskId, start.Decision);
+            activity?.SetTag("celerykube.decision", start.Decision.ToString());
+            state.CountSkipped();
+            await delivery.Settle(DeliveryVerdict.Ack);
+            return;
+        }
+
+        var running = new RunningTask(job.TaskId, start.Attempt, job.Algorithm, CodePointLength(job.TextA), CodePointLength(job.TextB),
+            DateTimeOffset.UtcNow, delivery.DeliveryCount);
+        state.Add(running);
+        try
+        {
+            await RunAndReportAsync(job, running, delivery, activity, abandon);
+        }
+        finally
+        {
+            state.Remove(job.TaskId);
+        }
+    }
+
+    private async Task RunAndReportAsync(LcsJob job, RunningTask running, Delivery delivery, Activity? activity, CancellationToken abandon)
+    {
+        metrics.Started();
+        logger.LogInformation("task {TaskId} attempt {Attempt}: running {Algorithm} on {LengthA} x {LengthB} code points",
+            job.TaskId, running.Attempt, job.Algorithm, running.TextALength, running.TextBLength);
+        var clock = Stopwatch.StartNew();
+        var progress = new ResultSinkProgress(sink, running, settings.Id, logger);
+        var outcome = await LcsJobExecutor.RunAsync(job, settings.TimeLimit, progress, abandon);
+        metrics.Finished(outcome, clock.Elapsed);
+        activity?.SetTag("celerykube.outcome", outcome.Label);
+
+        if (outcome is JobOutcome.Abandoned)
+        {
+            logger.LogWarning("task {TaskId} attempt {Attempt}: abandoned at shutdown; requeued", job.TaskId, running.Attempt);
+            metrics.Requeued();
+            await delivery.Settle(DeliveryVerdict.Requeue);
+            return;
+        }
+
+        try
+        {
+            var response = await SinkRetry.RunAsync(ct => sink.CompleteTaskAsync(CompleteRequest(running, outcome), ct),
+                SinkRetry.CompleteBudget, $"CompleteTask for task {job.TaskId}", logger, abandon);
+            state.Count(outcome);
+            await delivery.Settle(DeliveryVerdict.Ack);
+            logger.LogInformation("task {TaskId} attempt {Attempt}: {Outcome} in {Seconds:0.###} s{Detail} (stored state {State}{Late})",
+                job.TaskId, running.Attempt, outcome.Label, clock.Elapsed.TotalSeconds, Detail(outcome), response.State,
+                response.Applied ? "" : ", report was late or duplicate");
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            logger.LogError("task {TaskId} attempt {Attempt}: could not record the outcome ({Error}); requeued",
+                job.TaskId, running.Attempt, ex.Message);
+            metrics.Requeued();
+            await delivery.Settle(DeliveryVerdict.Requeue);
+        }
+    }
+
+    /// <summary>StartTask with retries; null when the delivery was already settled because no claim was possible.</summary>
+    private async Task<StartTaskResponse?> ClaimAsync(LcsJob job, Delivery delivery, CancellationToken abandon)
+    {
+        try
+        {
+            return await SinkRetry.RunAsync(ct => sink.StartTaskAsync(new StartTaskRequest
+            {
+                TaskId = job.TaskId,
+                WorkerId = settings.Id,
+                Redelivered = delivery.Redelivered,
+            }, ct), SinkRetry.StartBudget, $"StartTask for task {job.TaskId}", logger, abandon);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument)
+        {
+            logger.LogWarning("task {TaskId}: ResultSink refused the job ({Detail}); dead-lettering it", job.TaskId, ex.Status.Detail);
+            await delivery.Settle(DeliveryVerdict.DeadLetter);
+            return null;
+        }
+        catch (Exception ex)
+        {
+            logger.LogError("task {TaskId}: could not claim it ({Error}); requeued", job.TaskId, ex.Message);
+            metrics.Requeued();
+            if (!abandon.IsCancellationRequested)
+            {
+                try { await Task.Delay(RequeuePause, abandon); } catch (OperationCanceledException) { }
+            }
+            await delivery.Settle(DeliveryVerdict.Requeue);
+            return null;
+        }
+    }
+
+    /// <summary>The CompleteTask request for an outcome (never called for <see cref="JobOutcome.Abandoned"/>).</summary>
+    public static CompleteTaskRequest CompleteRequest(RunningTask running, JobOutcome outcome, string? workerId = null)
+    {
+        var request = new CompleteTaskRequest { TaskId = running.TaskId, Attempt = running.Attempt, WorkerId = workerId ?? "" };
+        switch (outcome)
+        {
+            case JobOutcome.Succeeded s: request.Result = s.Result; break;
+            case JobOutcome.Failed f: request.Error = f.Reason; break;
+            case JobOutcome.Cancelled: request.Cancelled = true; break;
+            default: throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "only finished outcomes are reported");
+        }
+        return request;
+    }
+
+    private CompleteTaskRequest CompleteRequest(RunningTask running, JobOutcome outcome) => CompleteRequest(running, outcome, settings.Id);
+
+    private static string Detail(JobOutcome outcome) => outcome switch
+    {
+        JobOutcome.Succeeded s => $", length {s.Result.Length}",
+        JobOutcome.Failed f => $": {f.Reason}",
+        JobOutcome.Cancelled c => $": {c.Reason}",
+        _ => "",
+    };
+
+    /// <summary>Parses a job body; a body without a task id is as useless as an unparseable one.</summary>
+    public static bool TryParse(byte[] body, out LcsJob job, out string problem)
+    {
+        try
+        {
+            job = LcsJob.Parser.ParseFrom(body);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            job = new LcsJob();
+            problem = ex.Message;
+            return false;
+        }
+        problem = string.IsNullOrWhiteSpace(job.TaskId) ? "the message has no task_id" : "";
+        return problem.Length == 0;
+    }
+
+    private static int CodePointLength(string text)
+    {
+        var surrogatePairs = 0;
+        for (var i = 0; i + 1 < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && char.IsLowSurrogate(text[i + 1]))
+            {
+                surrogatePairs++;
+                i++;
+            }
+        }
+        return text.Length - surrogatePairs;
+    }
+}

@@ -1,0 +1,51 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text;
+using CeleryKube.Messaging;
+using CeleryKube.ServiceDefaults;
+using CeleryKube.Worker.Options;
+using CeleryKube.Worker.Sink;
+using Microsoft.Extensions.Options;
+
+namespace CeleryKube.Worker.Control;
+
+/// <summary>The <c>celery report</c> text: software versions, runtime and effective settings, secrets redacted.</summary>
+public sealed class WorkerReport(WorkerSettings settings, IOptions<RabbitMqOptions> rabbitMq, IOptions<ResultSinkOptions> resultSink,
+    IOptions<ListenOptions> listen, ResultSinkCredentials credentials, IHostEnvironment environment)
+{
+    /// <summary>Builds the report.</summary>
+    public string Text()
+    {
+        var text = new StringBuilder();
+        void Line(string name, object? value) => text.Append(name.PadRight(28)).Append(' ').Append(value).Append('\n');
+
+        Line("CeleryKube.Worker", Version(typeof(WorkerReport).Assembly));
+        Line("CeleryKube.Lcs", Version(typeof(Lcs.LongestCommonSubstring).Assembly));
+        Line(".NET", RuntimeInformation.FrameworkDescription);
+        Line("RabbitMQ.Client", Version(typeof(RabbitMQ.Client.IConnection).Assembly));
+        Line("Grpc.Net.Client", Version(typeof(Grpc.Net.Client.GrpcChannel).Assembly));
+        Line("OS", $"{RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})");
+        Line("processors", Environment.ProcessorCount);
+        Line("environment", environment.EnvironmentName);
+        text.Append('\n');
+        Line("Worker__Id", settings.Id);
+        Line("Worker__Queue", $"{QueueTopology.RoutingKey(settings.Queue)} ({settings.QueueName})");
+        Line("Worker__Concurrency", settings.Concurrency);
+        Line("Worker__TimeLimit", $"{settings.TimeLimit:c} (broker consumer timeout {WorkerOptions.BrokerConsumerTimeout:c})");
+        Line("Worker__ShutdownGrace", settings.ShutdownGrace.ToString("c"));
+        Line("Worker__HeartbeatInterval", settings.HeartbeatInterval.ToString("c"));
+        Line("Worker__ControlPort", settings.ControlPort);
+        Line("Worker__MetricsPort", settings.MetricsPort);
+        Line("Worker__AdvertisedAddress", settings.AdvertisedAddress);
+        Line("Listen__Address", listen.Value.Address);
+        Line("RabbitMq__Uri", rabbitMq.Value.RedactedUri);
+        Line("RabbitMq__DeliveryLimit", rabbitMq.Value.DeliveryLimit);
+        Line("ResultSink__Url", resultSink.Value.Url);
+        Line("ResultSink__Token", credentials.IsDevelopmentDefault ? "(Development default)" : "(set, redacted)");
+        return text.ToString();
+    }
+
+    private static string Version(Assembly assembly) =>
+        assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion?.Split('+')[0]
+        ?? assembly.GetName().Version?.ToString() ?? "unknown";
+}

@@ -1,0 +1,53 @@
+using CeleryKube.Protos.V1;
+using CeleryKube.Worker.Options;
+using CeleryKube.Worker.Sink;
+using CeleryKube.Worker.State;
+
+namespace CeleryKube.Worker;
+
+/// <summary>
+/// Registers the worker with task-service every <see cref="WorkerSettings.HeartbeatInterval"/> and
+/// renews the leases of its running tasks, so the reaper never takes a live task away.
+/// </summary>
+public sealed class HeartbeatLoop(WorkerSettings settings, WorkerState state, ResultSinkClient sink, ILogger<HeartbeatLoop> logger) : BackgroundService
+{
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(settings.HeartbeatInterval);
+        var failing = false;
+        do
+        {
+            try
+            {
+                await sink.HeartbeatAsync(Request(), stoppingToken);
+                if (failing) logger.LogInformation("heartbeats reach the ResultSink again");
+                failing = false;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // Warn once per outage, not every interval.
+                if (!failing) logger.LogWarning("heartbeat failed ({Error}); retrying every {Interval:c}", ex.Message, settings.HeartbeatInterval);
+                failing = true;
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>The heartbeat as of now.</summary>
+    public HeartbeatRequest Request()
+    {
+        var running = state.Running;
+        var request = new HeartbeatRequest
+        {
+            WorkerId = settings.Id,
+            Queue = settings.Queue,
+            Concurrency = settings.Concurrency,
+            Active = running.Count,
+            Processed = state.Processed,
+            ControlAddress = settings.AdvertisedAddress,
+        };
+        request.RunningTaskIds.AddRange(running.Select(t => t.TaskId));
+        return request;
+    }
+}

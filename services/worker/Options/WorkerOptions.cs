@@ -1,0 +1,84 @@
+using System.ComponentModel.DataAnnotations;
+using CeleryKube.Messaging;
+
+namespace CeleryKube.Worker.Options;
+
+/// <summary>
+/// How a worker consumes and runs jobs (<c>Worker__*</c>). Settings left unset take per-queue
+/// defaults; <see cref="WorkerSettings.Resolve"/> turns these into the effective values.
+/// </summary>
+public sealed class WorkerOptions : IValidatableObject
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Worker";
+
+    /// <summary>
+    /// RabbitMQ's default <c>consumer_timeout</c> (30 minutes): a delivery not acknowledged within it
+    /// closes the channel and the job is redelivered elsewhere while it still runs here. Because
+    /// workers ack late (after the result is recorded), every time limit must stay below it, with
+    /// room for reporting the result (<see cref="MaxTimeLimit"/>).
+    /// </summary>
+    public static readonly TimeSpan BrokerConsumerTimeout = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// The largest allowed <see cref="TimeLimit"/>: the broker's 30 minute consumer timeout minus
+    /// 5 minutes for the slot wait and the result report that follow the run.
+    /// </summary>
+    public static readonly TimeSpan MaxTimeLimit = BrokerConsumerTimeout - TimeSpan.FromMinutes(5);
+
+    /// <summary>The queue to consume: <c>small</c> or <c>large</c> (also <c>--queue small|large</c>).</summary>
+    [Required]
+    public string Queue { get; set; } = "small";
+
+    /// <summary>Task slots (and the prefetch). Unset: the processor count on small, 2 on large.</summary>
+    [Range(1, 1024, ErrorMessage = "must be between 1 and 1024 task slots (leave it unset for the per-queue default)")]
+    public int? Concurrency { get; set; }
+
+    /// <summary>Hard limit per task. Unset: 1 minute on small, 20 minutes on large.</summary>
+    public TimeSpan? TimeLimit { get; set; }
+
+    /// <summary>On SIGTERM, how long running tasks may finish before they are cancelled and requeued.</summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>Port of WorkerControlService, reflection and gRPC health (HTTP/2 only).</summary>
+    [Range(1, 65535)]
+    public int ControlPort { get; set; } = 5003;
+
+    /// <summary>Port of the Prometheus <c>/metrics</c> endpoint (HTTP/1.1).</summary>
+    [Range(1, 65535)]
+    public int MetricsPort { get; set; } = 5005;
+
+    /// <summary>Unique worker id. Unset: <c>&lt;hostname&gt;-&lt;pid&gt;</c>.</summary>
+    [MaxLength(200)]
+    public string? Id { get; set; }
+
+    /// <summary>How often the worker registers itself and renews its tasks' leases.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The control address sent in heartbeats. Unset: <c>http://&lt;Listen__Address, or the hostname
+    /// when it listens on all interfaces&gt;:&lt;ControlPort&gt;</c>.
+    /// </summary>
+    public string? AdvertisedAddress { get; set; }
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!QueueTopology.TryParse(Queue, out _))
+            yield return new($"must be 'small' or 'large' (got '{Queue}')", [nameof(Queue)]);
+        if (TimeLimit is { } limit && (limit <= TimeSpan.Zero || limit > MaxTimeLimit))
+            yield return new(
+                $"must be above 00:00:00 and at most {MaxTimeLimit:c}, safely below the broker's {BrokerConsumerTimeout:c} consumer timeout " +
+                $"(workers acknowledge a job only after its result is recorded; got {limit:c})", [nameof(TimeLimit)]);
+        if (ShutdownGrace < TimeSpan.Zero || ShutdownGrace > TimeSpan.FromHours(1))
+            yield return new($"must be between 00:00:00 and 01:00:00 (got {ShutdownGrace:c})", [nameof(ShutdownGrace)]);
+        if (HeartbeatInterval < TimeSpan.FromMilliseconds(100) || HeartbeatInterval > TimeSpan.FromMinutes(5))
+            yield return new($"must be between 00:00:00.1 and 00:05:00 (got {HeartbeatInterval:c})", [nameof(HeartbeatInterval)]);
+        if (ControlPort == MetricsPort)
+            yield return new($"must differ from Worker__MetricsPort (both are {ControlPort})", [nameof(ControlPort)]);
+        if (Id is not null && string.IsNullOrWhiteSpace(Id))
+            yield return new("must not be blank (leave it unset for <hostname>-<pid>)", [nameof(Id)]);
+        if (!string.IsNullOrEmpty(AdvertisedAddress) && !(Uri.TryCreate(AdvertisedAddress, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+            yield return new($"must be an http:// or https:// address, e.g. http://10.0.0.5:5003 (got '{AdvertisedAddress}')", [nameof(AdvertisedAddress)]);
+    }
+}

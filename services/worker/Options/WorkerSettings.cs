@@ -1,0 +1,78 @@
+using System.Net;
+using CeleryKube.Messaging;
+using CeleryKube.Protos.V1;
+using CeleryKube.ServiceDefaults;
+
+namespace CeleryKube.Worker.Options;
+
+/// <summary>The effective worker settings: <see cref="WorkerOptions"/> with the per-queue defaults filled in.</summary>
+/// <param name="Id">Unique worker id.</param>
+/// <param name="Queue">The task queue consumed.</param>
+/// <param name="Concurrency">Task slots; also the prefetch.</param>
+/// <param name="TimeLimit">Hard limit per task.</param>
+/// <param name="ShutdownGrace">Time running tasks get to finish on SIGTERM.</param>
+/// <param name="HeartbeatInterval">Time between heartbeats.</param>
+/// <param name="ControlPort">WorkerControlService port.</param>
+/// <param name="MetricsPort">Prometheus port.</param>
+/// <param name="AdvertisedAddress">Control address sent in heartbeats.</param>
+public sealed record WorkerSettings(
+    string Id,
+    TaskQueue Queue,
+    int Concurrency,
+    TimeSpan TimeLimit,
+    TimeSpan ShutdownGrace,
+    TimeSpan HeartbeatInterval,
+    int ControlPort,
+    int MetricsPort,
+    string AdvertisedAddress)
+{
+    /// <summary>Default hard limit on the small queue.</summary>
+    public static readonly TimeSpan SmallTimeLimit = TimeSpan.FromMinutes(1);
+
+    /// <summary>Default hard limit on the large queue (below the broker's 30 minute consumer timeout).</summary>
+    public static readonly TimeSpan LargeTimeLimit = TimeSpan.FromMinutes(20);
+
+    /// <summary>Default concurrency on the large queue: large jobs are memory- and CPU-heavy.</summary>
+    public const int LargeConcurrency = 2;
+
+    /// <summary>The broker queue name, e.g. <c>lcs.small</c>.</summary>
+    public string QueueName => QueueTopology.QueueName(Queue);
+
+    /// <summary>Unacknowledged deliveries allowed: one per slot, so a busy worker does not hoard jobs.</summary>
+    public int Prefetch => Concurrency;
+
+    /// <summary>Fills in per-queue and host defaults. <paramref name="options"/> must be valid.</summary>
+    public static WorkerSettings Resolve(WorkerOptions options, ListenOptions listen, string hostName, int processId, int processorCount)
+    {
+        if (!QueueTopology.TryParse(options.Queue, out var queue))
+            throw new ArgumentException($"Worker__Queue must be 'small' or 'large' (got '{options.Queue}')", nameof(options));
+        var large = queue == TaskQueue.Large;
+        var id = string.IsNullOrWhiteSpace(options.Id) ? $"{hostName}-{processId}" : options.Id.Trim();
+        return new WorkerSettings(
+            id,
+            queue,
+            options.Concurrency ?? (large ? LargeConcurrency : Math.Max(1, processorCount)),
+            options.TimeLimit ?? (large ? LargeTimeLimit : SmallTimeLimit),
+            options.ShutdownGrace,
+            options.HeartbeatInterval,
+            options.ControlPort,
+            options.MetricsPort,
+            string.IsNullOrWhiteSpace(options.AdvertisedAddress)
+                ? DefaultAdvertisedAddress(listen.Address, hostName, options.ControlPort)
+                : options.AdvertisedAddress.Trim());
+    }
+
+    /// <summary>
+    /// The listen address when it names one interface; the host name when the worker listens on
+    /// all of them (<c>0.0.0.0</c> or <c>::</c>), because that address means nothing to a caller.
+    /// </summary>
+    public static string DefaultAdvertisedAddress(string listenAddress, string hostName, int controlPort)
+    {
+        var host = IPAddress.TryParse(listenAddress, out var ip) && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any))
+            ? hostName
+            : listenAddress;
+        if (IPAddress.TryParse(host, out var parsed) && parsed.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+            host = $"[{host}]";
+        return $"http://{host}:{controlPort}";
+    }
+}

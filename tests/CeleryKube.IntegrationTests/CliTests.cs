@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Text.Json;
+using CeleryKube.Testing;
+
+namespace CeleryKube.IntegrationTests;
+
+/// <summary>What a command-line user sees with buf curl (a grpcurl-like client) and reflection.</summary>
+public sealed class CliTests(PipelineFixture fx) : IClassFixture<PipelineFixture>
+{
+    private static async Task<string> BufCurl(params string[] args)
+    {
+        var info = new ProcessStartInfo(RepoPaths.Buf) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "curl", "--protocol", "grpc", "--http2-prior-knowledge" }.Concat(args)) info.ArgumentList.Add(arg);
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"buf curl {string.Join(' ', args)} failed: {await stderr}");
+        return await stdout;
+    }
+
+    [Fact]
+    public async Task Reflection_lists_the_task_service_methods()
+    {
+        var methods = (await BufCurl("--list-methods", fx.Stack.PublicUrl)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var rpc in new[] { "SubmitLcs", "GetTask", "ListTasks", "WatchTasks", "CancelTask", "DeleteTasks", "GetClusterStatus" })
+            Assert.Contains($"celerykube.v1.TaskService/{rpc}", methods);
+        Assert.Contains("grpc.health.v1.Health/Check", methods);
+    }
+
+    [Fact]
+    public async Task Reflection_lists_the_worker_control_methods()
+    {
+        var port = fx.Stack.Workers[0].Environment["Worker__ControlPort"];
+        var methods = await BufCurl("--list-methods", $"http://127.0.0.1:{port}");
+        foreach (var rpc in new[] { "Ping", "ActiveQueues", "Active", "Stats", "Report" })
+            Assert.Contains($"celerykube.v1.WorkerControlService/{rpc}", methods);
+    }
+
+    [Fact]
+    public async Task Submit_and_get_round_trip_through_buf_curl()
+    {
+        var submitted = JsonDocument.Parse(await BufCurl("-d", """{"text_a":"xxhello worldyy","text_b":"say hello world"}""",
+            $"{fx.Stack.PublicUrl}/celerykube.v1.TaskService/SubmitLcs"));
+        var id = submitted.RootElement.GetProperty("task").GetProperty("id").GetString()!;
+        Assert.Equal("TASK_QUEUE_SMALL", submitted.RootElement.GetProperty("task").GetProperty("queue").GetString());
+        await fx.Stack.WaitForFinalAsync(id);
+        var got = JsonDocument.Parse(await BufCurl("-d", $$"""{"id":"{{id}}"}""", $"{fx.Stack.PublicUrl}/celerykube.v1.TaskService/GetTask"));
+        var task = got.RootElement.GetProperty("task");
+        Assert.Equal("TASK_STATE_SUCCEEDED", task.GetProperty("state").GetString());
+        Assert.Equal("hello world", task.GetProperty("result").GetProperty("substring").GetString());
+    }
+
+    [Fact]
+    public async Task Unknown_ids_are_not_found_for_cli_users_too()
+    {
+        var info = new ProcessStartInfo(RepoPaths.Buf) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "curl", "--protocol", "grpc", "--http2-prior-knowledge", "-d", $$"""{"id":"{{Guid.NewGuid()}}"}""",
+                     $"{fx.Stack.PublicUrl}/celerykube.v1.TaskService/GetTask" }) info.ArgumentList.Add(arg);
+        using var process = Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.NotEqual(0, process.ExitCode);
+        Assert.Contains("not_found", output);
+        Assert.Contains("does not exist", output);
+    }
+}

@@ -1,0 +1,43 @@
+using CeleryKube.Protos.V1;
+using CeleryKube.TaskService.Api;
+using CeleryKube.TaskService.Domain;
+using CeleryKube.TaskService.Options;
+using Grpc.Core;
+
+namespace CeleryKube.TaskService.Tests;
+
+public sealed class RoutingAndCountingTests
+{
+    [Theory]
+    [InlineData("abc", 3)]
+    [InlineData("", 0)]
+    [InlineData("a\U0001F600b", 3)] // a surrogate pair is one code point
+    [InlineData("e\u0301", 2)] // a combining mark is its own code point
+    public void Code_points_are_counted_not_UTF16_units(string text, int expected) =>
+        Assert.Equal(expected, CodePoints.Count(text));
+
+    [Fact]
+    public void A_lone_surrogate_counts_as_one_code_point() =>
+        // Built at run time: attribute strings cannot carry a lone surrogate.
+        Assert.Equal(3, CodePoints.Count(new string([(char)0xD800, 'x', (char)0xDC00])));
+
+    [Theory]
+    [InlineData(1000, 1, TaskQueue.Small)]
+    [InlineData(1001, 1, TaskQueue.Large)]
+    [InlineData(1, 1001, TaskQueue.Large)]
+    [InlineData(0, 0, TaskQueue.Small)]
+    public void The_longer_text_decides_the_queue(int a, int b, TaskQueue expected)
+    {
+        var router = new TaskRouter(Microsoft.Extensions.Options.Options.Create(new RoutingOptions()));
+        Assert.Equal(expected, router.Route(a, b));
+    }
+
+    [Fact]
+    public void Page_tokens_round_trip_and_garbage_is_invalid_argument()
+    {
+        var id = Guid.NewGuid().ToString();
+        Assert.Equal((1234L, id), PageToken.Decode(PageToken.Encode(1234, id)));
+        var error = Assert.Throws<RpcException>(() => PageToken.Decode("not a token"));
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+    }
+}

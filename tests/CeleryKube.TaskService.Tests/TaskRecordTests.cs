@@ -1,0 +1,125 @@
+using CeleryKube.Protos.V1;
+using CeleryKube.TaskService.Domain;
+using CeleryKube.TaskService.Persistence;
+
+namespace CeleryKube.TaskService.Tests;
+
+public sealed class TaskRecordTests
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+
+    private static TaskRecord NewTask() => new() { Id = Guid.NewGuid().ToString(), Queue = TaskQueue.Small, CreatedAtMs = 1 };
+
+    [Fact]
+    public void A_normal_run_goes_pending_queued_running_succeeded()
+    {
+        var task = NewTask();
+        task.MarkQueued();
+        Assert.Equal(TaskState.Queued, task.State);
+        Assert.Equal(StartDecision.Proceed, task.Claim("w1", redelivered: false, 100, Lease));
+        Assert.Equal(TaskState.Running, task.State);
+        Assert.Equal(1, task.Attempts);
+        Assert.True(task.Complete(1, new LcsResult { Length = 3, Substring = "abc", OffsetA = 1, OffsetB = 2 }, null, false, 200));
+        Assert.Equal(TaskState.Succeeded, task.State);
+        Assert.Equal("abc", task.ResultSubstring);
+        Assert.Equal(200, task.FinishedAtMs);
+    }
+
+    [Fact]
+    public void A_duplicate_or_late_report_changes_nothing()
+    {
+        var task = NewTask();
+        task.Claim("w1", false, 100, Lease);
+        Assert.True(task.Complete(1, new LcsResult { Length = 3, Substring = "abc" }, null, false, 200));
+        Assert.False(task.Complete(1, new LcsResult { Length = 1, Substring = "x" }, null, false, 300));
+        Assert.False(task.Complete(1, null, "boom", false, 300));
+        Assert.Equal(TaskState.Succeeded, task.State);
+        Assert.Equal("abc", task.ResultSubstring);
+        Assert.Equal(200, task.FinishedAtMs);
+    }
+
+    [Fact]
+    public void A_second_fresh_message_cannot_steal_a_live_claim_but_a_redelivery_takes_over()
+    {
+        var task = NewTask();
+        Assert.Equal(StartDecision.Proceed, task.Claim("w1", false, 100, Lease));
+        Assert.Equal(StartDecision.SkipClaimed, task.Claim("w2", false, 200, Lease));
+        Assert.Equal(StartDecision.Proceed, task.Claim("w2", redelivered: true, 300, Lease));
+        Assert.Equal(2, task.Attempts);
+        Assert.Equal("w2", task.WorkerId);
+        // The first attempt is told to stop and its result is ignored.
+        Assert.True(task.RecordProgress(1, 0.5, 400, Lease).Stop);
+        Assert.False(task.Complete(1, new LcsResult { Length = 1, Substring = "a" }, null, false, 500));
+        Assert.Equal(TaskState.Running, task.State);
+    }
+
+    [Fact]
+    public void Claims_of_finished_tasks_are_skipped_with_the_reason()
+    {
+        var cancelled = NewTask();
+        Assert.True(cancelled.RequestCancel(10));
+        Assert.Equal(StartDecision.SkipCancelled, cancelled.Claim("w1", false, 20, Lease));
+
+        var done = NewTask();
+        done.Claim("w1", false, 10, Lease);
+        done.Complete(1, null, "boom", false, 20);
+        Assert.Equal(StartDecision.SkipFinished, done.Claim("w2", true, 30, Lease));
+    }
+
+    [Fact]
+    public void Cancelling_a_running_task_asks_the_worker_to_stop_then_ends_cancelled()
+    {
+        var task = NewTask();
+        task.Claim("w1", false, 10, Lease);
+        Assert.True(task.RequestCancel(20));
+        Assert.Equal(TaskState.Running, task.State);
+        Assert.True(task.CancelRequested);
+        var (stop, reason) = task.RecordProgress(1, 0.3, 30, Lease);
+        Assert.True(stop);
+        Assert.Contains("cancel", reason);
+        Assert.True(task.Complete(1, null, null, cancelled: true, 40));
+        Assert.Equal(TaskState.Cancelled, task.State);
+        Assert.False(task.RequestCancel(50));
+    }
+
+    [Fact]
+    public void A_lapsed_lease_puts_the_task_back_on_its_queue_or_ends_a_cancelled_one()
+    {
+        var task = NewTask();
+        task.Claim("w1", false, 0, TimeSpan.FromMilliseconds(100));
+        Assert.False(task.ReleaseLapsedLease(50));
+        Assert.True(task.ReleaseLapsedLease(200));
+        Assert.Equal(TaskState.Queued, task.State);
+
+        var cancelling = NewTask();
+        cancelling.Claim("w1", false, 0, TimeSpan.FromMilliseconds(100));
+        cancelling.RequestCancel(10);
+        Assert.False(cancelling.ReleaseLapsedLease(200));
+        Assert.Equal(TaskState.Cancelled, cancelling.State);
+    }
+
+    [Fact]
+    public void Progress_never_goes_backwards_and_renews_the_lease()
+    {
+        var task = NewTask();
+        task.Claim("w1", false, 0, Lease);
+        task.RecordProgress(1, 0.6, 1000, Lease);
+        task.RecordProgress(1, 0.4, 2000, Lease);
+        Assert.Equal(0.6, task.Progress);
+        Assert.Equal(2000 + (long)Lease.TotalMilliseconds, task.LeaseExpiresAtMs);
+    }
+
+    [Fact]
+    public void Final_states_have_no_way_out()
+    {
+        foreach (var final in TaskStateMachine.FinalStates)
+        {
+            foreach (var next in Enum.GetValues<TaskState>())
+            {
+                Assert.False(TaskStateMachine.CanMove(final, next), $"{final} -> {next} must be refused");
+            }
+        }
+        Assert.False(TaskStateMachine.CanMove(TaskState.Running, TaskState.Pending));
+        Assert.False(TaskStateMachine.CanMove(TaskState.Queued, TaskState.Pending));
+    }
+}

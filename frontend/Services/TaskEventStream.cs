@@ -47,10 +47,23 @@ public static class TaskEventStream
                 request.TaskIds.Add(id);
             }
             using var watch = client.WatchTasks(request, cancellationToken: token);
-            // The stream says nothing until a task changes; a cheap unary call tells us now
-            // whether the service is up, so the page can clear its banner at once.
-            await client.ListTasksAsync(new ListTasksRequest { PageSize = 1 }, cancellationToken: token);
+            // The stream says nothing until a task changes; a unary call tells us now whether the
+            // service is up, so the page can clear its banner at once. For one task it also
+            // reads the task, since it may have changed between the page's render and now.
+            LcsTask? current = null;
+            if (string.IsNullOrEmpty(id))
+            {
+                await client.ListTasksAsync(new ListTasksRequest { PageSize = 1 }, cancellationToken: token);
+            }
+            else
+            {
+                current = (await client.GetTaskAsync(new GetTaskRequest { Id = id }, cancellationToken: token)).Task;
+            }
             await WriteEventAsync(http, "service", new { available = true }, token);
+            if (current is not null)
+            {
+                await WriteEventAsync(http, "task", new TaskEvent(current.Id, current.State.Slug(), current.Progress), token);
+            }
 
             await foreach (var change in watch.ResponseStream.ReadAllAsync(token))
             {

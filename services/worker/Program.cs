@@ -1,9 +1,9 @@
 using CeleryKube.Worker;
 using Microsoft.Extensions.Options;
 
-// Settings files live beside the binary, whatever the working directory.
 try
 {
+    // Settings files live beside the binary, whatever the working directory.
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
     builder.AddWorker(args);
     var app = builder.Build();
@@ -13,6 +13,8 @@ try
 }
 catch (OptionsValidationException ex)
 {
-    await Console.Error.WriteLineAsync($"worker: invalid configuration: {string.Join("; ", ex.Failures)}");
+    // The generic DataAnnotations line repeats what the Section__Key line says better.
+    var failures = ex.Failures.Where(f => !f.StartsWith("DataAnnotation validation failed", StringComparison.Ordinal)).DefaultIfEmpty(ex.Message);
+    await Console.Error.WriteLineAsync($"worker: invalid configuration:\n  {string.Join("\n  ", failures)}");
     return 2;
 }

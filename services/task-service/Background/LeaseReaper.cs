@@ -10,28 +10,14 @@ namespace CeleryKube.TaskService.Background;
 /// Nothing stays RUNNING forever: a task whose lease lapsed (its worker vanished without the
 /// broker noticing) goes back to its queue through the outbox. Expired worker registrations go too.
 /// </summary>
-public sealed class LeaseReaper(TaskStoreWriter writer, IOptions<LeasesOptions> options, ILogger<LeaseReaper> logger) : BackgroundService
+public sealed class LeaseReaper(TaskStoreWriter writer, IOptions<LeasesOptions> options, ILogger<LeaseReaper> logger)
+    : PeriodicService(options.Value.ReaperInterval, logger)
 {
     /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.ReaperInterval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                var requeued = await ReapOnceAsync(stoppingToken);
-                if (requeued > 0) logger.LogWarning("Requeued {Count} tasks whose worker stopped renewing the lease", requeued);
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogError(ex, "Lease reaper round failed");
-            }
-        }
-    }
+    protected override string RoundMessage => "Requeued {Count} tasks whose worker stopped renewing the lease";
 
     /// <summary>One round; returns how many tasks were put back on their queue.</summary>
-    public Task<int> ReapOnceAsync(CancellationToken cancellationToken)
+    public override Task<int> RunOnceAsync(CancellationToken cancellationToken)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var expiredBefore = now - (long)options.Value.WorkerExpiry.TotalMilliseconds;

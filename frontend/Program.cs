@@ -23,5 +23,5 @@ return await ConfigurationGuard.RunAsync("frontend", async () =>
     app.MapHealthChecks("/healthz");
     app.MapDefaultEndpoints();
     await app.RunAsync();
-        return 0;
+    return 0;
 });

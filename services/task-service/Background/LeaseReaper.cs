@@ -28,7 +28,8 @@ public sealed class LeaseReaper(TaskStoreWriter writer, IOptions<LeasesOptions> 
         var expiredBefore = now - (long)options.Value.WorkerExpiry.TotalMilliseconds;
         return writer.WriteAsync(async (db, ct) =>
         {
-            var lapsed = await db.Tasks.Where(t => t.State == TaskState.Running && t.LeaseExpiresAtMs < now).Take(500).ToListAsync(ct);
+            var lapsed = await db.Tasks.Where(t => t.State == TaskState.Running && t.LeaseExpiresAtMs < now)
+                .OrderBy(t => t.LeaseExpiresAtMs).Take(500).ToListAsync(ct);
             var requeued = 0;
             foreach (var task in lapsed)
             {

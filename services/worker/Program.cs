@@ -1,7 +1,7 @@
+using CeleryKube.ServiceDefaults;
 using CeleryKube.Worker;
-using Microsoft.Extensions.Options;
 
-try
+return await ConfigurationGuard.RunAsync("worker", async () =>
 {
     // Settings files live beside the binary, whatever the working directory.
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -9,12 +9,5 @@ try
     var app = builder.Build();
     app.MapWorker();
     await app.RunAsync();
-    return 0;
-}
-catch (OptionsValidationException ex)
-{
-    // The generic DataAnnotations line repeats what the Section__Key line says better.
-    var failures = ex.Failures.Where(f => !f.StartsWith("DataAnnotation validation failed", StringComparison.Ordinal)).DefaultIfEmpty(ex.Message);
-    await Console.Error.WriteLineAsync($"worker: invalid configuration:\n  {string.Join("\n  ", failures)}");
-    return 2;
-}
+    return Environment.ExitCode; // 3 when the broker closed the consumer channel (see JobConsumer)
+});

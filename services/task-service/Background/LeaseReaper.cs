@@ -16,14 +16,20 @@ public sealed class LeaseReaper(TaskStoreWriter writer, IOptions<LeasesOptions> 
     /// <inheritdoc />
     protected override string RoundMessage => "Requeued {Count} tasks whose worker stopped renewing the lease";
 
+    // After a task-service outage every lease looks lapsed, though the workers are fine and were
+    // only unable to renew: give them one lease duration to heartbeat before reaping anything.
+    private readonly long reapNotBeforeMs = DateTimeOffset.UtcNow.Add(options.Value.Duration).ToUnixTimeMilliseconds();
+
     /// <summary>One round; returns how many tasks were put back on their queue.</summary>
     public override Task<int> RunOnceAsync(CancellationToken cancellationToken)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        if (now < reapNotBeforeMs) return Task.FromResult(0);
         var expiredBefore = now - (long)options.Value.WorkerExpiry.TotalMilliseconds;
         return writer.WriteAsync(async (db, ct) =>
         {
-            var lapsed = await db.Tasks.Where(t => t.State == TaskState.Running && t.LeaseExpiresAtMs < now).Take(500).ToListAsync(ct);
+            var lapsed = await db.Tasks.Where(t => t.State == TaskState.Running && t.LeaseExpiresAtMs < now)
+                .OrderBy(t => t.LeaseExpiresAtMs).Take(500).ToListAsync(ct);
             var requeued = 0;
             foreach (var task in lapsed)
             {

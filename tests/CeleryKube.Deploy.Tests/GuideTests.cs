@@ -3,13 +3,25 @@ using System.Text.RegularExpressions;
 namespace CeleryKube.Deploy.Tests;
 
 /// <summary>
-/// docs/kubernetes.md ("Run on Kubernetes (minikube)") against the manifests: every resource,
+/// The README's "Run on Kubernetes (minikube)" section against the manifests: every resource,
 /// port, label, image, path and gRPC method its commands name must exist, so the walkthrough
 /// cannot drift from what the overlays deploy.
 /// </summary>
 public sealed partial class GuideTests
 {
-    private static readonly string Guide = File.ReadAllText(Repo.PathOf("docs/kubernetes.md"));
+    private const string Heading = "## Run on Kubernetes (minikube)";
+
+    /// <summary>The walkthrough: the README from its heading to the next top-level section.</summary>
+    private static readonly string Guide = ReadGuide();
+
+    private static string ReadGuide()
+    {
+        var readme = File.ReadAllText(Repo.PathOf("README.md"));
+        var start = readme.IndexOf(Heading, StringComparison.Ordinal);
+        Assert.True(start >= 0, $"README.md has no '{Heading}' section");
+        var end = readme.IndexOf("\n## ", start + Heading.Length, StringComparison.Ordinal);
+        return end < 0 ? readme[start..] : readme[start..end];
+    }
 
     private static Render Minikube => Renders.Get("overlays/minikube");
 
@@ -24,11 +36,11 @@ public sealed partial class GuideTests
             var kind = kinds[match.Groups["kind"].Value];
             var name = match.Groups["name"].Value;
             if (kind == "Pod" || name.StartsWith('<')) continue;
-            Assert.True(Minikube.Find(kind, name) is not null, $"docs/kubernetes.md names {match.Value}, which overlays/minikube does not deploy");
+            Assert.True(Minikube.Find(kind, name) is not null, $"the README walkthrough names {match.Value}, which overlays/minikube does not deploy");
         }
         foreach (var match in SecretReference().Matches(Guide).Cast<Match>())
         {
-            Assert.True(Minikube.Find("Secret", match.Groups["name"].Value) is not null, $"docs/kubernetes.md reads {match.Value}");
+            Assert.True(Minikube.Find("Secret", match.Groups["name"].Value) is not null, $"the README walkthrough reads {match.Value}");
         }
         Assert.Contains("kubectl scale deployment/worker-large --replicas=4", Guide, StringComparison.Ordinal);
     }
@@ -63,7 +75,7 @@ public sealed partial class GuideTests
         {
             var (key, value) = (match.Groups["key"].Value, match.Groups["value"].Value);
             Assert.True(Minikube.Workloads.Any(w => Yaml.Str(w.Raw, "spec", "template", "metadata", "labels", key) == value),
-                $"docs/kubernetes.md selects -l {key}={value}, which matches no pod");
+                $"the README walkthrough selects -l {key}={value}, which matches no pod");
         }
         var ns = NamespaceFlag().Match(Guide);
         Assert.True(ns.Success);
@@ -79,13 +91,13 @@ public sealed partial class GuideTests
         foreach (var build in builds)
         {
             var artifact = Skaffold.Artifacts.SingleOrDefault(a => a.Dockerfile == build.Groups["file"].Value);
-            Assert.True(artifact is not null, $"docs/kubernetes.md builds {build.Groups["file"].Value}, which is no Skaffold artifact's Dockerfile");
+            Assert.True(artifact is not null, $"the README walkthrough builds {build.Groups["file"].Value}, which is no Skaffold artifact's Dockerfile");
             Assert.Equal(artifact!.Image + ":dev", build.Groups["tag"].Value);
             Assert.Contains(build.Groups["tag"].Value, images);
         }
         foreach (var path in KustomizePath().Matches(Guide).Cast<Match>().Select(m => m.Groups["path"].Value))
         {
-            Assert.True(File.Exists(Repo.PathOf(Path.Combine(path, "kustomization.yaml"))), $"docs/kubernetes.md applies {path}, which has no kustomization.yaml");
+            Assert.True(File.Exists(Repo.PathOf(Path.Combine(path, "kustomization.yaml"))), $"the README walkthrough applies {path}, which has no kustomization.yaml");
         }
     }
 
@@ -100,7 +112,7 @@ public sealed partial class GuideTests
             var service = call.Groups["service"].Value;
             var method = call.Groups["method"].Value;
             var body = Regex.Match(protos, $@"service {service} \{{(?<body>[^}}]*)\}}");
-            Assert.True(body.Success, $"docs/kubernetes.md calls {service}, which no proto defines");
+            Assert.True(body.Success, $"the README walkthrough calls {service}, which no proto defines");
             Assert.Matches($@"rpc {method}\(", body.Groups["body"].Value);
         }
     }

@@ -56,7 +56,7 @@ public sealed class SkaffoldTests
     [Fact]
     public void The_minikube_overlay_tags_every_artifact_so_manual_builds_match()
     {
-        // Without Skaffold, docs/kubernetes.md builds celerykube/<name>:dev; Skaffold replaces
+        // Without Skaffold, the README ("Run on Kubernetes (minikube)") builds celerykube/<name>:dev; Skaffold replaces
         // the tag with its own on deploy.
         var images = Renders.Get("overlays/minikube").Workloads.SelectMany(w => w.Containers).Select(c => Yaml.Str(c, "image")!).ToList();
         foreach (var artifact in Skaffold.Artifacts)

@@ -53,6 +53,7 @@ public static class TaskServiceSetup
         services.AddHostedService(sp => sp.GetRequiredService<LeaseReaper>());
         services.AddSingleton<RetentionSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<RetentionSweeper>());
+        services.AddHostedService<ClusterMonitor>();
         return builder;
     }
 

@@ -142,3 +142,54 @@ public sealed class FaultTests
         Assert.Equal(0, skipped.Attempts);
     }
 }
+
+/// <summary>Rolling updates: SIGTERM lets a worker finish, or hands its job back in time.</summary>
+public sealed class GracefulShutdownTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(90);
+
+    private static SubmitLcsRequest SlowJob(int seed)
+    {
+        var random = new Random(seed);
+        string Text() => new(Enumerable.Range(0, 30_000).Select(_ => "ACGT"[random.Next(4)]).ToArray());
+        return new SubmitLcsRequest { TextA = Text(), TextB = Text(), Algorithm = LcsAlgorithm.DynamicProgramming };
+    }
+
+    [Fact]
+    public async Task A_worker_stopped_within_its_grace_finishes_the_running_task_itself()
+    {
+        await using var stack = await CeleryKubeStack.StartAsync(new StackOptions
+        {
+            Workers = [("large", 1)],
+            WorkerSettings = new Dictionary<string, string> { ["Worker__ShutdownGrace"] = "00:02:00" },
+        });
+        var task = (await stack.Tasks.SubmitLcsAsync(SlowJob(5))).Task;
+        await stack.WaitForTaskAsync(task.Id, t => t.State == TaskState.Running && t.Progress > 0, Wait, "running");
+
+        Assert.Equal(0, await stack.Workers[0].StopAsync(TimeSpan.FromMinutes(3)));
+
+        var done = (await stack.Tasks.GetTaskAsync(new GetTaskRequest { Id = task.Id })).Task;
+        Assert.True(done.State == TaskState.Succeeded, $"{done.State}: {done.Error}\n{stack.Logs()}");
+        Assert.Equal(1, done.Attempts);
+    }
+
+    [Fact]
+    public async Task A_worker_whose_grace_runs_out_hands_the_task_back_and_another_worker_finishes_it()
+    {
+        await using var stack = await CeleryKubeStack.StartAsync(new StackOptions
+        {
+            Workers = [("large", 1)],
+            WorkerSettings = new Dictionary<string, string> { ["Worker__ShutdownGrace"] = "00:00:00.500" },
+        });
+        var task = (await stack.Tasks.SubmitLcsAsync(SlowJob(6))).Task;
+        await stack.WaitForTaskAsync(task.Id, t => t.State == TaskState.Running && t.Progress > 0, Wait, "running");
+
+        await stack.Workers[0].StopAsync(TimeSpan.FromSeconds(30));
+        var successor = await stack.StartWorkerAsync("large", 1);
+
+        var done = await stack.WaitForFinalAsync(task.Id, Wait);
+        Assert.True(done.State == TaskState.Succeeded, $"{done.State}: {done.Error}\n{stack.Logs()}");
+        Assert.Equal(2, done.Attempts);
+        Assert.Equal(successor.Environment["Worker__Id"], done.WorkerId);
+    }
+}

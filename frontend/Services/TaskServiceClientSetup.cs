@@ -1,3 +1,4 @@
+using CeleryKube.ServiceDefaults;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client.Configuration;
@@ -43,18 +44,7 @@ public static class TaskServiceClientSetup
     /// A restarting task-service is briefly <c>Unavailable</c>; a few quick retries hide that.
     /// SubmitLcs is safe to retry because the home page sends an idempotency key.
     /// </summary>
-    private static MethodConfig RetryOnUnavailable() => new()
-    {
-        Names = { MethodName.Default },
-        RetryPolicy = new RetryPolicy
-        {
-            MaxAttempts = 3,
-            InitialBackoff = TimeSpan.FromMilliseconds(200),
-            MaxBackoff = TimeSpan.FromSeconds(1),
-            BackoffMultiplier = 2,
-            RetryableStatusCodes = { StatusCode.Unavailable },
-        },
-    };
+    private static MethodConfig RetryOnUnavailable() => GrpcRetry.OnUnavailable(maxAttempts: 3, maxBackoff: TimeSpan.FromSeconds(1));
 }
 
 /// <summary>

@@ -10,20 +10,16 @@ public static class RpcErrors
 {
     /// <summary>INVALID_ARGUMENT with a google.rpc.BadRequest naming the field.</summary>
     [DoesNotReturn]
-    public static void InvalidArgument(string field, string description) =>
-        throw new Google.Rpc.Status
-        {
-            Code = (int)Code.InvalidArgument,
-            Message = $"{field}: {description}",
-            Details = { Any.Pack(new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = description } } }) },
-        }.ToRpcException();
+    public static void InvalidArgument(string field, string description) => throw FieldError(Code.InvalidArgument, field, description);
 
-    /// <summary>RESOURCE_EXHAUSTED: an input over a configured limit.</summary>
+    /// <summary>RESOURCE_EXHAUSTED: an input over a configured limit, with the field named as for INVALID_ARGUMENT.</summary>
     [DoesNotReturn]
-    public static void ResourceExhausted(string field, string description) =>
-        throw new Google.Rpc.Status
+    public static void ResourceExhausted(string field, string description) => throw FieldError(Code.ResourceExhausted, field, description);
+
+    private static RpcException FieldError(Code code, string field, string description) =>
+        new Google.Rpc.Status
         {
-            Code = (int)Code.ResourceExhausted,
+            Code = (int)code,
             Message = $"{field}: {description}",
             Details = { Any.Pack(new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = description } } }) },
         }.ToRpcException();

@@ -1,3 +1,4 @@
+using CeleryKube.ServiceDefaults;
 using CeleryKube.Protos.V1;
 using Grpc.Core;
 using Grpc.Net.Client.Configuration;
@@ -20,21 +21,7 @@ public sealed class ResultSinkClient(ResultSinkService.ResultSinkServiceClient c
     /// <summary>Up to 5 attempts, 0.2 s to 2 s apart, for calls answered <c>Unavailable</c> (task-service restarting).</summary>
     public static ServiceConfig RetryingServiceConfig => new()
     {
-        MethodConfigs =
-        {
-            new MethodConfig
-            {
-                Names = { MethodName.Default },
-                RetryPolicy = new RetryPolicy
-                {
-                    MaxAttempts = 5,
-                    InitialBackoff = TimeSpan.FromMilliseconds(200),
-                    MaxBackoff = TimeSpan.FromSeconds(2),
-                    BackoffMultiplier = 2,
-                    RetryableStatusCodes = { StatusCode.Unavailable },
-                },
-            },
-        },
+        MethodConfigs = { GrpcRetry.OnUnavailable(maxAttempts: 5, maxBackoff: TimeSpan.FromSeconds(2)) },
     };
 
     /// <summary>Claims a task for one attempt.</summary>

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace CeleryKube.Bench.Pipeline;
 
 /// <summary>
-/// CPU time and memory of a process from /proc, so each phase can say how many CPU milliseconds
+/// CPU time of a process from /proc, so each phase can say how many CPU milliseconds
 /// every task cost in each process (the profile that names the bottleneck).
 /// </summary>
 public static class ProcessCpu
@@ -26,42 +26,5 @@ public static class ProcessCpu
         {
             return 0;
         }
-    }
-
-    /// <summary>Resident set size of <paramref name="pid"/> in MiB (VmRSS), or 0 if it is gone.</summary>
-    public static double RssMiB(int pid)
-    {
-        try
-        {
-            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-            {
-                if (!line.StartsWith("VmRSS:", StringComparison.Ordinal)) continue;
-                var kb = long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-                return kb / 1024.0;
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
-        {
-        }
-        return 0;
-    }
-
-    /// <summary>The RabbitMQ node's Erlang VM (beam.smp) started by scripts/rabbitmq for <paramref name="amqpPort"/>, or 0.</summary>
-    public static int FindRabbitPid(int amqpPort)
-    {
-        var node = $"ck{amqpPort}@";
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
-            try
-            {
-                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline"));
-                if (cmdline.Contains("beam.smp", StringComparison.Ordinal) && cmdline.Contains(node, StringComparison.Ordinal)) return pid;
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-            }
-        }
-        return 0;
     }
 }

@@ -47,7 +47,7 @@ if (attachUrl is not null)
 // so going from one to two large workers doubles the slots, which is the experiment.
 await using var stack = await CeleryKubeStack.StartAsync(new StackOptions { Workers = [("small", 2)] });
 var runs = new PipelineRuns(stack.PublicUrl, phaseTimeout);
-var rabbitPid = ProcessCpu.FindRabbitPid(stack.Rabbit.Port);
+var rabbitPid = ProcStatus.FindRabbitPid(stack.Rabbit.Port);
 Console.WriteLine($"stack up: task-service {stack.PublicUrl} (pid {stack.TaskService.Pid}), RabbitMQ pid {rabbitPid}, folder {stack.Folder}");
 
 // Raw limits first, while the stack is idle, on the same broker node and the same disk.

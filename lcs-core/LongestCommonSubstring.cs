@@ -18,6 +18,9 @@ public static class LongestCommonSubstring
     /// </param>
     /// <param name="cancellationToken">Observed at least about every 250 ms by every algorithm.</param>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="a"/> or <paramref name="b"/> is null.</exception>
+    /// <exception cref="ArgumentException">The texts together exceed the largest array .NET allows (suffix array only).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="algorithm"/> is not a defined value.</exception>
     public static LcsResult Find(
         string a,
         string b,

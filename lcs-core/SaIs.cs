@@ -63,8 +63,8 @@ internal static class SaIs
             }
         }
 
-        InduceL(s, sa, isS, bucket, meter);
-        InduceS(s, sa, isS, bucket, meter);
+        InduceL(s, sa, bucket, meter);
+        InduceS(s, sa, bucket, meter);
         Mark(0.25);
 
         // Compact the sorted LMS positions into sa[0..n1) and name the LMS substrings in that order.
@@ -121,8 +121,8 @@ internal static class SaIs
             sa[--bucket[s[p]]] = p;
         }
 
-        InduceL(s, sa, isS, bucket, meter);
-        InduceS(s, sa, isS, bucket, meter);
+        InduceL(s, sa, bucket, meter);
+        InduceS(s, sa, bucket, meter);
         Mark(1);
     }
 
@@ -166,16 +166,25 @@ internal static class SaIs
         }
     }
 
+    /// <summary>
+    /// Left-to-right scan placing L-type suffixes. Only LMS and L-type suffixes are in sa during this scan, and
+    /// a suffix before either of those is L-type exactly when its symbol is not smaller than the next one; that
+    /// reads two neighbouring symbols instead of a separate random access into the type array.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InduceL(ReadOnlySpan<int> s, Span<int> sa, byte[] isS, int[] bucket, ProgressMeter meter)
+    private static void InduceL(ReadOnlySpan<int> s, Span<int> sa, int[] bucket, ProgressMeter meter)
     {
         FillBuckets(s, bucket, ends: false);
         for (int i = 0; i < sa.Length; i++)
         {
-            int j = sa[i] - 1;
-            if (j >= 0 && isS[j] == 0)
+            int p = sa[i];
+            if (p > 0)
             {
-                sa[bucket[s[j]]++] = j;
+                int symbol = s[p - 1];
+                if (symbol >= s[p])
+                {
+                    sa[bucket[symbol]++] = p - 1;
+                }
             }
 
             if ((i & PollMask) == 0)
@@ -185,16 +194,27 @@ internal static class SaIs
         }
     }
 
+    /// <summary>
+    /// Right-to-left scan placing S-type suffixes. The suffix at position i is S-type exactly when i lies in the
+    /// part of its bucket already filled by this scan (at or after the bucket's fill pointer), so, again, no
+    /// type array is needed: the suffix before it is S-type when its symbol is smaller, or equal and the
+    /// suffix itself is S-type.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InduceS(ReadOnlySpan<int> s, Span<int> sa, byte[] isS, int[] bucket, ProgressMeter meter)
+    private static void InduceS(ReadOnlySpan<int> s, Span<int> sa, int[] bucket, ProgressMeter meter)
     {
         FillBuckets(s, bucket, ends: true);
         for (int i = sa.Length - 1; i >= 0; i--)
         {
-            int j = sa[i] - 1;
-            if (j >= 0 && isS[j] == 1)
+            int p = sa[i];
+            if (p > 0)
             {
-                sa[--bucket[s[j]]] = j;
+                int symbol = s[p - 1];
+                int next = s[p];
+                if (symbol < next || (symbol == next && i >= bucket[next]))
+                {
+                    sa[--bucket[symbol]] = p - 1;
+                }
             }
 
             if ((i & PollMask) == 0)

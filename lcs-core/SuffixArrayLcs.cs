@@ -9,7 +9,8 @@ namespace CeleryKube.Lcs;
 /// </summary>
 internal static class SuffixArrayLcs
 {
-    private const int PollMask = (1 << 16) - 1;
+    private const int PollShift = 16;
+    private const int PollMask = (1 << PollShift) - 1;
     private const int EndSentinel = 0;
     private const int Separator = 1;
     private const int FirstSymbol = 2;
@@ -17,6 +18,11 @@ internal static class SuffixArrayLcs
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Candidate Find(string a, string b, ProgressMeter meter)
     {
+        if ((long)a.Length + b.Length + 2 > Array.MaxLength)
+        {
+            throw new ArgumentException("The two texts together are too long for one suffix array.", nameof(b));
+        }
+
         var text = new int[a.Length + b.Length + 2];
         int n = CodePoints.Decode(a, text);
         int m = CodePoints.Decode(b, text.AsSpan(n + 1));
@@ -171,7 +177,8 @@ internal static class SuffixArrayLcs
                 }
             }
 
-            if (((runStart ^ (k + 1)) & ~PollMask) != 0)
+            // Poll whenever the scan crosses a multiple of the poll interval.
+            if ((runStart >> PollShift) != ((k + 1) >> PollShift))
             {
                 meter.Poll();
             }

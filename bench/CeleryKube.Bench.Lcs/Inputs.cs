@@ -9,42 +9,50 @@ internal static class Inputs
     public static (string A, string B) Dna(int size) => (RandomDna(size, seed: 1), RandomDna(size, seed: 2));
 
     /// <summary>
-    /// English prose from licence texts Debian installs: /usr/share/common-licenses/* then
-    /// /usr/share/doc/*/copyright, each list sorted by path, concatenated. Text a is the first <paramref name="size"/>
-    /// chars, text b the <paramref name="size"/> chars starting at the corpus midpoint, so they never overlap
-    /// while the corpus holds 2 x size chars (it holds about 21 M here).
+    /// English prose from licence texts Debian installs: /usr/share/common-licenses/* and
+    /// /usr/share/doc/*/copyright, sorted by path, byte-identical files dropped (many packages ship the same
+    /// copyright file). Files alternate between two pools, so a and b come from different files; each text is
+    /// its pool's files concatenated in order, repeated when the pool is shorter than the requested size.
     /// </summary>
-    public static (string A, string B) Prose(string corpus, int size)
-    {
-        int middle = corpus.Length / 2;
-        if (size > middle)
-        {
-            throw new InvalidOperationException($"The prose corpus has {corpus.Length} chars, too few for two disjoint {size}-char texts.");
-        }
+    public static (string A, string B) Prose(ProseCorpus corpus, int size) =>
+        (Take(corpus.PoolA, size), Take(corpus.PoolB, size));
 
-        return (corpus[..size], corpus.Substring(middle, size));
-    }
-
-    public static string LoadProseCorpus()
+    public static ProseCorpus LoadProseCorpus()
     {
-        var files = Directory.GetFiles("/usr/share/common-licenses").Order(StringComparer.Ordinal)
-            .Concat(Directory.GetDirectories("/usr/share/doc").Order(StringComparer.Ordinal)
-                .Select(dir => Path.Combine(dir, "copyright"))
-                .Where(File.Exists));
-        var builder = new StringBuilder();
+        var files = Directory.GetFiles("/usr/share/common-licenses")
+            .Concat(Directory.GetDirectories("/usr/share/doc").Select(dir => Path.Combine(dir, "copyright")).Where(File.Exists))
+            .Order(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pools = new[] { new StringBuilder(), new StringBuilder() };
+        int next = 0;
         foreach (string file in files)
         {
+            string text;
             try
             {
-                builder.Append(File.ReadAllText(file, Encoding.UTF8)).Append('\n');
+                text = File.ReadAllText(file, Encoding.UTF8);
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // A dangling symlink or unreadable file just leaves the corpus a little shorter.
+                continue; // A dangling symlink or unreadable file just leaves the corpus a little shorter.
             }
-            catch (UnauthorizedAccessException)
+
+            if (seen.Add(text))
             {
+                pools[next].Append(text).Append('\n');
+                next = 1 - next;
             }
+        }
+
+        return new ProseCorpus(pools[0].ToString(), pools[1].ToString());
+    }
+
+    private static string Take(string pool, int size)
+    {
+        var builder = new StringBuilder(size);
+        while (builder.Length < size)
+        {
+            builder.Append(pool, 0, Math.Min(pool.Length, size - builder.Length));
         }
 
         return builder.ToString();
@@ -63,3 +71,6 @@ internal static class Inputs
         });
     }
 }
+
+/// <summary>Two disjoint sets of licence files, each concatenated into one string.</summary>
+internal sealed record ProseCorpus(string PoolA, string PoolB);

@@ -15,9 +15,10 @@ public static class ValidatedOptions
     public static T AddValidatedOptions<T>(this IServiceCollection services, IConfiguration configuration, string sectionName)
         where T : class, new()
     {
+        // Data annotations are checked by SectionNameValidator alone, so each failure is reported
+        // once, under the environment variable name to fix.
         services.AddOptions<T>()
             .Bind(configuration.GetSection(sectionName))
-            .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<T>>(new SectionNameValidator<T>(sectionName));
 

@@ -27,7 +27,7 @@ public sealed class HeartbeatLoop(WorkerSettings settings, WorkerState state, Re
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 // Warn once per outage, not every interval.
-                if (!failing) logger.LogWarning("heartbeat failed ({Error}); retrying every {Interval:c}", ex.Message, settings.HeartbeatInterval);
+                if (!failing) logger.LogWarning("heartbeat failed ({Error}); retrying every {Interval:c}", SinkRetry.Describe(ex), settings.HeartbeatInterval);
                 failing = true;
             }
         }

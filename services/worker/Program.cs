@@ -1,18 +1,13 @@
+using CeleryKube.ServiceDefaults;
 using CeleryKube.Worker;
-using Microsoft.Extensions.Options;
 
-// Settings files live beside the binary, whatever the working directory.
-try
+return await ConfigurationGuard.RunAsync("worker", async () =>
 {
+    // Settings files live beside the binary, whatever the working directory.
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
     builder.AddWorker(args);
     var app = builder.Build();
     app.MapWorker();
     await app.RunAsync();
-    return 0;
-}
-catch (OptionsValidationException ex)
-{
-    await Console.Error.WriteLineAsync($"worker: invalid configuration: {string.Join("; ", ex.Failures)}");
-    return 2;
-}
+    return Environment.ExitCode; // 3 when the broker closed the consumer channel (see JobConsumer)
+});

@@ -18,7 +18,10 @@ public sealed class WorkerMetrics
     private readonly Counter<long> failed = Telemetry.Meter.CreateCounter<long>("celerykube.worker.tasks.failed", description: "Attempts that failed (exception or time limit)");
     private readonly Counter<long> cancelled = Telemetry.Meter.CreateCounter<long>("celerykube.worker.tasks.cancelled", description: "Attempts stopped on request");
     private readonly Counter<long> requeued = Telemetry.Meter.CreateCounter<long>("celerykube.worker.tasks.requeued", description: "Deliveries given back to the queue (shutdown, ResultSink unreachable)");
-    private readonly Histogram<double> runTime = Telemetry.Meter.CreateHistogram<double>("celerykube.worker.task.run.duration", "s", "Run time of attempts, by outcome");
+    // Buckets from 10 ms (small jobs) to the large queue's 20 minute limit.
+    private readonly Histogram<double> runTime = Telemetry.Meter.CreateHistogram("celerykube.worker.task.run.duration", "s",
+        "Run time of attempts, by outcome", tags: null,
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200] });
     private readonly KeyValuePair<string, object?> queueTag;
 
     /// <summary>Registers the in-flight gauge, read from <paramref name="state"/>.</summary>

@@ -44,6 +44,7 @@ public static class WorkerSetup
                 o.Address = new Uri(sp.GetRequiredService<IOptions<ResultSinkOptions>>().Value.Url))
             .ConfigureChannel(c => c.ServiceConfig = ResultSinkClient.RetryingServiceConfig);
         services.AddSingleton<ResultSinkClient>();
+        services.AddSingleton(SinkRetryBudgets.Default);
         services.AddSingleton<WorkerState>();
         services.AddSingleton<WorkerMetrics>();
         services.AddSingleton<WorkerReport>();

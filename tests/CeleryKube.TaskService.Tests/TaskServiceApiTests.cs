@@ -186,6 +186,30 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
     }
 
     [Fact]
+    public async Task After_a_restart_watch_sends_new_changes_only_and_stored_tasks_remain()
+    {
+        var before = await fx.SubmitAsync("kept across", "a restart");
+        Assert.Equal(0, await fx.Stack.TaskService.StopAsync());
+        await fx.Stack.StartTaskServiceAsync();
+        Assert.Equal(before.Id, (await fx.Tasks.GetTaskAsync(new GetTaskRequest { Id = before.Id })).Task.Id);
+
+        using var cts = new CancellationTokenSource(Wait);
+        var watchStart = DateTime.UtcNow;
+        using var watch = fx.Tasks.WatchTasks(new WatchTasksRequest(), cancellationToken: cts.Token);
+        await watch.ResponseHeadersAsync;
+        var fresh = await fx.SubmitAsync("only this", "one");
+        // Other tasks may legitimately change meanwhile (publishes, lease reaping), but nothing
+        // that last changed before the watch began may be replayed.
+        while (await watch.ResponseStream.MoveNext(cts.Token))
+        {
+            var changed = watch.ResponseStream.Current.Task;
+            Assert.True(changed.UpdateTime.ToDateTime() >= watchStart.AddMilliseconds(-50), $"replayed {changed.Id} changed at {changed.UpdateTime}");
+            if (changed.Id == fresh.Id) return;
+        }
+        Assert.Fail("the stream ended before the new task's event");
+    }
+
+    [Fact]
     public async Task The_result_sink_refuses_calls_without_the_right_token_and_keeps_serving()
     {
         var task = await fx.SubmitAsync("token", "test");

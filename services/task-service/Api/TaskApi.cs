@@ -74,6 +74,7 @@ public sealed class TaskApi(
         var ids = request.TaskIds.Select(id => RpcErrors.RequireTaskId(id, "task_ids")).ToList();
         var queue = ValidQueueFilter(request.Queue, "queue");
         var cancellationToken = context.CancellationToken;
+        await changeFeed.Ready.WaitAsync(cancellationToken);
         var seen = changeFeed.LastChangeSeq;
         // Tell the client the stream is live before the first change arrives.
         await context.WriteResponseHeadersAsync(new Metadata());

@@ -10,30 +10,21 @@ namespace CeleryKube.TaskService.Background;
 /// Nothing stays RUNNING forever: a task whose lease lapsed (its worker vanished without the
 /// broker noticing) goes back to its queue through the outbox. Expired worker registrations go too.
 /// </summary>
-public sealed class LeaseReaper(TaskStoreWriter writer, IOptions<LeasesOptions> options, ILogger<LeaseReaper> logger) : BackgroundService
+public sealed class LeaseReaper(TaskStoreWriter writer, IOptions<LeasesOptions> options, ILogger<LeaseReaper> logger)
+    : PeriodicService(options.Value.ReaperInterval, logger)
 {
     /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.ReaperInterval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                var requeued = await ReapOnceAsync(stoppingToken);
-                if (requeued > 0) logger.LogWarning("Requeued {Count} tasks whose worker stopped renewing the lease", requeued);
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogError(ex, "Lease reaper round failed");
-            }
-        }
-    }
+    protected override string RoundMessage => "Requeued {Count} tasks whose worker stopped renewing the lease";
+
+    // After a task-service outage every lease looks lapsed, though the workers are fine and were
+    // only unable to renew: give them one lease duration to heartbeat before reaping anything.
+    private readonly long reapNotBeforeMs = DateTimeOffset.UtcNow.Add(options.Value.Duration).ToUnixTimeMilliseconds();
 
     /// <summary>One round; returns how many tasks were put back on their queue.</summary>
-    public Task<int> ReapOnceAsync(CancellationToken cancellationToken)
+    public override Task<int> RunOnceAsync(CancellationToken cancellationToken)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        if (now < reapNotBeforeMs) return Task.FromResult(0);
         var expiredBefore = now - (long)options.Value.WorkerExpiry.TotalMilliseconds;
         return writer.WriteAsync(async (db, ct) =>
         {

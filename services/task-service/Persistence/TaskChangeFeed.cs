@@ -7,6 +7,10 @@ namespace CeleryKube.TaskService.Persistence;
 public sealed class TaskChangeFeed
 {
     private TaskCompletionSource committed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once the writer has read the store's latest change sequence at start-up.</summary>
+    public Task Ready => ready.Task;
 
     /// <summary>The change sequence of the latest commit.</summary>
     public long LastChangeSeq { get; private set; }
@@ -18,6 +22,7 @@ public sealed class TaskChangeFeed
     public void Notify(long changeSeq)
     {
         LastChangeSeq = changeSeq;
+        ready.TrySetResult();
         Interlocked.Exchange(ref committed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 }

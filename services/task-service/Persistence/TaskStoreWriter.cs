@@ -38,6 +38,8 @@ public sealed class TaskStoreWriter(
         {
             lastChangeSeq = await db.Tasks.MaxAsync(t => (long?)t.ChangeSeq, stoppingToken) ?? 0;
         }
+        // Watchers start from here, not from zero (which would replay every stored task).
+        changeFeed.Notify(lastChangeSeq);
         var batch = new List<IWriteCommand>(MaxBatch);
         try
         {

@@ -57,6 +57,8 @@ public sealed class TasksDbContext(DbContextOptions<TasksDbContext> options) : D
             e.ToTable("outbox");
             e.HasKey(o => o.Id);
             e.Property(o => o.Id).ValueGeneratedOnAdd();
+            // Deleting a task (by request or retention) takes its unpublished message with it.
+            e.HasOne<TaskRecord>().WithMany().HasForeignKey(o => o.TaskId).OnDelete(DeleteBehavior.Cascade);
         });
         model.Entity<WorkerRecord>(e =>
         {

@@ -13,7 +13,8 @@ namespace CeleryKube.Worker.Consuming;
 /// connection, so running jobs can still be acknowledged; those that outlive
 /// <see cref="WorkerSettings.ShutdownGrace"/> are cancelled and requeued.
 /// </summary>
-public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOptions> rabbitMq, JobHandler handler, ILogger<JobConsumer> logger)
+public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOptions> rabbitMq, JobHandler handler,
+    IHostApplicationLifetime lifetime, ILogger<JobConsumer> logger)
     : BackgroundService
 {
     /// <summary>After the grace period, how long cancelled jobs get to requeue their messages.</summary>
@@ -37,6 +38,7 @@ public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOption
         connection = await RabbitMqConnections.ConnectAsync(factory,
             ex => logger.LogWarning("RabbitMQ at {Broker} is not reachable yet ({Error}); retrying", options.RedactedUri, ex.Message), stoppingToken);
         channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
+        channel.ChannelShutdownAsync += OnChannelShutdownAsync;
         await QueueTopology.DeclareAsync(channel, options.DeliveryLimit, stoppingToken);
         await channel.BasicQosAsync(prefetchSize: 0, prefetchCount: (ushort)settings.Prefetch, global: false, stoppingToken);
 
@@ -57,6 +59,22 @@ public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOption
         var job = Task.Run(() => RunInSlotAsync(delivery));
         inFlight.TryAdd(job, 0);
         job.ContinueWith(t => inFlight.TryRemove(t, out _), TaskScheduler.Default);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Automatic recovery only reopens channels lost with their connection. A channel the broker
+    /// closed on its own (e.g. a delivery over the consumer timeout) would leave the worker idle
+    /// forever, so the worker exits instead and its supervisor restarts it; unacknowledged jobs
+    /// are redelivered, so nothing is lost.
+    /// </summary>
+    private Task OnChannelShutdownAsync(object sender, ShutdownEventArgs reason)
+    {
+        if (stopping || reason.Initiator == ShutdownInitiator.Application || connection is not { IsOpen: true }) return Task.CompletedTask;
+        logger.LogCritical("the broker closed the consumer channel ({Code} {Text}); stopping the worker so it restarts",
+            reason.ReplyCode, reason.ReplyText);
+        Environment.ExitCode = 3;
+        lifetime.StopApplication();
         return Task.CompletedTask;
     }
 

@@ -14,11 +14,9 @@ namespace CeleryKube.Worker.Consuming;
 /// Handles one delivery end to end: parse, claim (StartTask), run, report (CompleteTask), and only
 /// then acknowledge (acks-late), so a worker that dies mid-job loses nothing.
 /// </summary>
-public sealed class JobHandler(WorkerSettings settings, WorkerState state, WorkerMetrics metrics, ResultSinkClient sink, ILogger<JobHandler> logger)
+public sealed class JobHandler(WorkerSettings settings, WorkerState state, WorkerMetrics metrics, ResultSinkClient sink,
+    SinkRetryBudgets budgets, ILogger<JobHandler> logger)
 {
-    /// <summary>Pause before requeueing a job the ResultSink would not claim, so an outage does not spin through deliveries.</summary>
-    public static readonly TimeSpan RequeuePause = TimeSpan.FromSeconds(2);
-
     /// <summary>Processes <paramref name="delivery"/>; <paramref name="abandon"/> fires when shutdown gives up on running jobs.</summary>
     public async Task HandleAsync(Delivery delivery, CancellationToken abandon)
     {
@@ -66,7 +64,8 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         var clock = Stopwatch.StartNew();
         var progress = new ResultSinkProgress(sink, running, settings.Id, logger);
         var outcome = await LcsJobExecutor.RunAsync(job, settings.TimeLimit, progress, abandon);
-        metrics.Finished(outcome, clock.Elapsed);
+        var runTime = clock.Elapsed;
+        metrics.Finished(outcome, runTime);
         activity?.SetTag("celerykube.outcome", outcome.Label);
 
         if (outcome is JobOutcome.Abandoned)
@@ -80,18 +79,18 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         try
         {
             var response = await SinkRetry.RunAsync(ct => sink.CompleteTaskAsync(CompleteRequest(running, outcome), ct),
-                SinkRetry.CompleteBudget, $"CompleteTask for task {job.TaskId}", logger, abandon);
+                budgets.Complete, $"CompleteTask for task {job.TaskId}", logger, abandon);
             state.Count(outcome);
             await delivery.Settle(DeliveryVerdict.Ack);
             logger.LogInformation("task {TaskId} attempt {Attempt}: {Outcome} in {Seconds:0.###} s{Detail} (stored state {State}{Late})",
-                job.TaskId, running.Attempt, outcome.Label, clock.Elapsed.TotalSeconds, Detail(outcome), response.State,
+                job.TaskId, running.Attempt, outcome.Label, runTime.TotalSeconds, Detail(outcome), response.State,
                 response.Applied ? "" : ", report was late or duplicate");
         }
         catch (Exception ex)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             logger.LogError("task {TaskId} attempt {Attempt}: could not record the outcome ({Error}); requeued",
-                job.TaskId, running.Attempt, ex.Message);
+                job.TaskId, running.Attempt, SinkRetry.Describe(ex));
             metrics.Requeued();
             await delivery.Settle(DeliveryVerdict.Requeue);
         }
@@ -107,7 +106,7 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
                 TaskId = job.TaskId,
                 WorkerId = settings.Id,
                 Redelivered = delivery.Redelivered,
-            }, ct), SinkRetry.StartBudget, $"StartTask for task {job.TaskId}", logger, abandon);
+            }, ct), budgets.Start, $"StartTask for task {job.TaskId}", logger, abandon);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument)
         {
@@ -117,11 +116,11 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         }
         catch (Exception ex)
         {
-            logger.LogError("task {TaskId}: could not claim it ({Error}); requeued", job.TaskId, ex.Message);
+            logger.LogError("task {TaskId}: could not claim it ({Error}); requeued", job.TaskId, SinkRetry.Describe(ex));
             metrics.Requeued();
             if (!abandon.IsCancellationRequested)
             {
-                try { await Task.Delay(RequeuePause, abandon); } catch (OperationCanceledException) { }
+                try { await Task.Delay(budgets.RequeuePause, abandon); } catch (OperationCanceledException) { }
             }
             await delivery.Settle(DeliveryVerdict.Requeue);
             return null;

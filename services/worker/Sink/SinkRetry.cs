@@ -9,19 +9,12 @@ namespace CeleryKube.Worker.Sink;
 /// </summary>
 public static class SinkRetry
 {
-    /// <summary>How long a claim may wait for task-service before the job is requeued.</summary>
-    public static readonly TimeSpan StartBudget = TimeSpan.FromSeconds(30);
-
-    /// <summary>
-    /// How long a finished result may wait for task-service before the job is requeued (and
-    /// recomputed later). Generous, because recomputing a large job is expensive; the time limit
-    /// plus this stays below the broker's consumer timeout.
-    /// </summary>
-    public static readonly TimeSpan CompleteBudget = TimeSpan.FromMinutes(2);
-
     /// <summary>True for status codes that a later call may not get.</summary>
     public static bool IsTransient(StatusCode code) =>
         code is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Aborted or StatusCode.ResourceExhausted or StatusCode.Internal;
+
+    /// <summary>A one-line description of a failed call, without the gRPC debug exception.</summary>
+    public static string Describe(Exception ex) => ex is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : ex.Message;
 
     /// <summary>Calls <paramref name="call"/> until it succeeds, fails permanently, the budget is spent or <paramref name="cancellationToken"/> fires.</summary>
     public static async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> call, TimeSpan budget, string what, ILogger logger, CancellationToken cancellationToken)
@@ -43,4 +36,18 @@ public static class SinkRetry
             }
         }
     }
+}
+
+/// <summary>How long the worker keeps trying to reach the ResultSink before it gives a job back to the queue.</summary>
+/// <param name="Start">How long a claim (StartTask) may wait for task-service.</param>
+/// <param name="Complete">
+/// How long a finished outcome (CompleteTask) may wait for task-service. Generous, because
+/// recomputing a large job is expensive; the time limit plus this stays below the broker's
+/// consumer timeout (see <see cref="Options.WorkerOptions.MaxTimeLimit"/>).
+/// </param>
+/// <param name="RequeuePause">Pause before requeueing an unclaimed job, so an outage does not spin through deliveries.</param>
+public sealed record SinkRetryBudgets(TimeSpan Start, TimeSpan Complete, TimeSpan RequeuePause)
+{
+    /// <summary>30 s to claim, 2 min to report, 2 s pause.</summary>
+    public static SinkRetryBudgets Default { get; } = new(TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(2));
 }

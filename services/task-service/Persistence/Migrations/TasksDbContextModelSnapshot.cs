@@ -34,6 +34,8 @@ namespace CeleryKube.TaskService.Persistence.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("TaskId");
+
                     b.ToTable("outbox", (string)null);
                 });
 
@@ -171,6 +173,15 @@ namespace CeleryKube.TaskService.Persistence.Migrations
                     b.HasKey("WorkerId");
 
                     b.ToTable("workers", (string)null);
+                });
+
+            modelBuilder.Entity("CeleryKube.TaskService.Persistence.OutboxMessage", b =>
+                {
+                    b.HasOne("CeleryKube.TaskService.Persistence.TaskRecord", null)
+                        .WithMany()
+                        .HasForeignKey("TaskId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("CeleryKube.TaskService.Persistence.TaskInput", b =>

@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace CeleryKube.TaskService.Persistence.Migrations
 {
     [DbContext(typeof(TasksDbContext))]
-    [Migration("20261125140345_InitialCreate")]
+    [Migration("20261125143511_InitialCreate")]
     partial class InitialCreate
     {
         /// <inheritdoc />
@@ -36,6 +36,8 @@ namespace CeleryKube.TaskService.Persistence.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("TaskId");
 
                     b.ToTable("outbox", (string)null);
                 });
@@ -174,6 +176,15 @@ namespace CeleryKube.TaskService.Persistence.Migrations
                     b.HasKey("WorkerId");
 
                     b.ToTable("workers", (string)null);
+                });
+
+            modelBuilder.Entity("CeleryKube.TaskService.Persistence.OutboxMessage", b =>
+                {
+                    b.HasOne("CeleryKube.TaskService.Persistence.TaskRecord", null)
+                        .WithMany()
+                        .HasForeignKey("TaskId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("CeleryKube.TaskService.Persistence.TaskInput", b =>

@@ -11,21 +11,6 @@ namespace CeleryKube.TaskService.Persistence.Migrations
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
-                name: "outbox",
-                columns: table => new
-                {
-                    Id = table.Column<long>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    TaskId = table.Column<string>(type: "TEXT", nullable: false),
-                    CreatedAtMs = table.Column<long>(type: "INTEGER", nullable: false),
-                    TraceParent = table.Column<string>(type: "TEXT", nullable: true)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_outbox", x => x.Id);
-                });
-
-            migrationBuilder.CreateTable(
                 name: "tasks",
                 columns: table => new
                 {
@@ -75,6 +60,27 @@ namespace CeleryKube.TaskService.Persistence.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "outbox",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    TaskId = table.Column<string>(type: "TEXT", nullable: false),
+                    CreatedAtMs = table.Column<long>(type: "INTEGER", nullable: false),
+                    TraceParent = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_outbox", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_outbox_tasks_TaskId",
+                        column: x => x.TaskId,
+                        principalTable: "tasks",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "task_inputs",
                 columns: table => new
                 {
@@ -92,6 +98,11 @@ namespace CeleryKube.TaskService.Persistence.Migrations
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_outbox_TaskId",
+                table: "outbox",
+                column: "TaskId");
 
             migrationBuilder.CreateIndex(
                 name: "IX_tasks_ChangeSeq",

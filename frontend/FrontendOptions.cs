@@ -1,0 +1,18 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace CeleryKube.Frontend;
+
+/// <summary>The frontend's settings (<c>Frontend__*</c>, see docs/configuration.md).</summary>
+public sealed class FrontendOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Frontend";
+
+    /// <summary>Port of the web pages and <c>/metrics</c> (HTTP/1.1).</summary>
+    [Range(1, 65535)]
+    public int Port { get; set; } = 5000;
+
+    /// <summary>Address of the public TaskService (plaintext HTTP/2).</summary>
+    [Required, Url]
+    public string TaskServiceUrl { get; set; } = "http://127.0.0.1:5001";
+}

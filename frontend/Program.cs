@@ -1,0 +1,27 @@
+using CeleryKube.Frontend;
+using CeleryKube.Frontend.Services;
+using CeleryKube.ServiceDefaults;
+
+return await ConfigurationGuard.RunAsync("frontend", async () =>
+{
+    // Content root is the build output, where wwwroot is copied, so the pages look the same however
+    // the process is started (dotnet run, a test fixture's working folder, a container).
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+    var listen = builder.AddServiceDefaults("frontend");
+    var options = builder.Services.AddValidatedOptions<FrontendOptions>(builder.Configuration, FrontendOptions.SectionName);
+    builder.ListenHttp1(listen, options.Port);
+    builder.AllowLargeUploads();
+    builder.Services.AddTaskServiceClient(options);
+    builder.Services.AddRazorPages();
+
+    var app = builder.Build();
+    app.UseExceptionHandler("/Error");
+    app.UseStaticFiles();
+    app.UseRouting();
+    app.MapRazorPages();
+    app.MapTaskEvents();
+    app.MapHealthChecks("/healthz");
+    app.MapDefaultEndpoints();
+    await app.RunAsync();
+    return 0;
+});

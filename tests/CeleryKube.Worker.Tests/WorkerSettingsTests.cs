@@ -1,0 +1,76 @@
+using CeleryKube.Protos.V1;
+using CeleryKube.ServiceDefaults;
+using CeleryKube.Worker.Options;
+using Microsoft.Extensions.Configuration;
+
+namespace CeleryKube.Worker.Tests;
+
+/// <summary>Per-queue defaults, the worker id and the advertised control address.</summary>
+public sealed class WorkerSettingsTests
+{
+    private static WorkerSettings Resolve(WorkerOptions options, string listen = "127.0.0.1") =>
+        WorkerSettings.Resolve(options, new ListenOptions { Address = listen }, "host-a", 4242, processorCount: 8);
+
+    [Fact]
+    public void Small_queue_defaults_to_one_slot_per_core_and_one_minute()
+    {
+        var settings = Resolve(new WorkerOptions());
+        Assert.Equal(TaskQueue.Small, settings.Queue);
+        Assert.Equal("lcs.small", settings.QueueName);
+        Assert.Equal(8, settings.Concurrency);
+        Assert.Equal(8, settings.Prefetch);
+        Assert.Equal(TimeSpan.FromMinutes(1), settings.TimeLimit);
+        Assert.Equal(TimeSpan.FromSeconds(25), settings.ShutdownGrace);
+        Assert.Equal(TimeSpan.FromSeconds(5), settings.HeartbeatInterval);
+    }
+
+    [Fact]
+    public void Large_queue_defaults_to_two_slots_and_twenty_minutes_below_the_consumer_timeout()
+    {
+        var settings = Resolve(new WorkerOptions { Queue = "large" });
+        Assert.Equal("lcs.large", settings.QueueName);
+        Assert.Equal(2, settings.Concurrency);
+        Assert.Equal(TimeSpan.FromMinutes(20), settings.TimeLimit);
+        Assert.True(settings.TimeLimit <= WorkerOptions.MaxTimeLimit);
+        Assert.True(WorkerOptions.MaxTimeLimit < WorkerOptions.BrokerConsumerTimeout);
+    }
+
+    [Fact]
+    public void Explicit_values_win_over_queue_defaults()
+    {
+        var settings = Resolve(new WorkerOptions { Queue = "large", Concurrency = 5, TimeLimit = TimeSpan.FromMinutes(3) });
+        Assert.Equal(5, settings.Concurrency);
+        Assert.Equal(TimeSpan.FromMinutes(3), settings.TimeLimit);
+    }
+
+    [Fact]
+    public void Worker_id_defaults_to_hostname_and_pid() => Assert.Equal("host-a-4242", Resolve(new WorkerOptions()).Id);
+
+    [Fact]
+    public void Configured_worker_id_is_used() => Assert.Equal("w1", Resolve(new WorkerOptions { Id = " w1 " }).Id);
+
+    [Fact]
+    public void Advertised_address_uses_the_listen_address_and_control_port() =>
+        Assert.Equal("http://127.0.0.1:5003", Resolve(new WorkerOptions()).AdvertisedAddress);
+
+    [Theory]
+    [InlineData("0.0.0.0")]
+    [InlineData("::")]
+    public void Advertised_address_uses_the_hostname_when_listening_everywhere(string listen) =>
+        Assert.Equal("http://host-a:7003", Resolve(new WorkerOptions { ControlPort = 7003 }, listen).AdvertisedAddress);
+
+    [Fact]
+    public void Advertised_address_brackets_ipv6() =>
+        Assert.Equal("http://[::1]:5003", Resolve(new WorkerOptions(), "::1").AdvertisedAddress);
+
+    [Fact]
+    public void Configured_advertised_address_wins() =>
+        Assert.Equal("http://10.1.2.3:5003", Resolve(new WorkerOptions { AdvertisedAddress = "http://10.1.2.3:5003" }, "0.0.0.0").AdvertisedAddress);
+
+    [Fact]
+    public void Queue_switch_on_the_command_line_maps_to_worker_queue()
+    {
+        var config = new ConfigurationBuilder().AddCommandLine(["--queue", "large"], WorkerSetup.SwitchMappings).Build();
+        Assert.Equal("large", config["Worker:Queue"]);
+    }
+}

@@ -74,6 +74,7 @@ public sealed partial class SoakDrill(SoakOptions options)
 {
     private readonly ConcurrentDictionary<string, string> accepted = new(); // task id -> kind
     private readonly Random random = new(options.Seed);
+    private readonly ConcurrentDictionary<string, double> beforeRestart = new(); // service -> RSS MiB just before its restart
     private int submitRetries;
     private int workerKills;
 
@@ -91,10 +92,16 @@ public sealed partial class SoakDrill(SoakOptions options)
         var memoryStart = MemoryNow(stack, rabbitPid);
         log($"soak: stack up in {stack.Folder}; running {options.Duration} of load with faults");
 
-        using var stop = new CancellationTokenSource(options.Duration);
+        // Load and worker kills run for the duration, and at least until both one-time restarts are done
+        // (a broker restart can take tens of seconds on a busy machine).
+        var clock = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource();
         var load = Task.Run(() => LoadAsync(stack, stop.Token));
-        var faults = Task.Run(() => FaultsAsync(stack, stop.Token));
-        await Task.WhenAll(load, faults);
+        var kills = Task.Run(() => WorkerKillsAsync(stack, clock, stop.Token));
+        await Task.Run(() => OneTimeFaultsAsync(stack, clock));
+        await Delay(options.Duration - clock.Elapsed, CancellationToken.None);
+        await stop.CancelAsync();
+        await Task.WhenAll(load, kills);
         log($"soak: load stopped after {accepted.Count} accepted tasks; draining");
 
         // Every killed worker is back by now; wait for the backlog to finish.
@@ -173,39 +180,34 @@ public sealed partial class SoakDrill(SoakOptions options)
         throw new TimeoutException($"submit {key} was not accepted after 120 tries");
     }
 
-    private async Task FaultsAsync(CeleryKubeStack stack, CancellationToken stop)
+    /// <summary>RabbitMQ restarts at 25% of the duration, task-service at 60%; done even if the machine is slow.</summary>
+    private async Task OneTimeFaultsAsync(CeleryKubeStack stack, Stopwatch clock)
     {
-        var started = Stopwatch.StartNew();
-        var rabbitAt = options.Duration * 0.35;
-        var taskServiceAt = options.Duration * 0.65;
-        bool rabbitDone = false, taskServiceDone = false;
-        var nextKill = Jitter(options.WorkerKillInterval);
-        while (!stop.IsCancellationRequested)
+        await Delay(options.Duration * 0.25 - clock.Elapsed, CancellationToken.None);
+        options.Log($"soak {clock.Elapsed:mm\\:ss}: restarting RabbitMQ");
+        beforeRestart["RabbitMQ"] = ProcStatus.RssMiB(ProcStatus.FindRabbitPid(stack.Rabbit.Port));
+        await stack.Rabbit.RestartAsync();
+        options.Log($"soak {clock.Elapsed:mm\\:ss}: RabbitMQ is back");
+        await Delay(options.Duration * 0.6 - clock.Elapsed, CancellationToken.None);
+        options.Log($"soak {clock.Elapsed:mm\\:ss}: SIGKILL task-service and start it again");
+        beforeRestart["task-service"] = ProcStatus.RssMiB(stack.TaskService.Pid);
+        await stack.TaskService.KillAsync();
+        await stack.StartTaskServiceAsync();
+        options.Log($"soak {clock.Elapsed:mm\\:ss}: task-service is back");
+    }
+
+    /// <summary>About every <see cref="SoakOptions.WorkerKillInterval"/>, SIGKILL a random worker and start it again.</summary>
+    private async Task WorkerKillsAsync(CeleryKubeStack stack, Stopwatch clock, CancellationToken stop)
+    {
+        while (true)
         {
-            await Delay(TimeSpan.FromMilliseconds(250), stop);
-            var now = started.Elapsed;
-            if (!rabbitDone && now >= rabbitAt)
-            {
-                rabbitDone = true;
-                options.Log($"soak {now:mm\\:ss}: restarting RabbitMQ");
-                await stack.Rabbit.RestartAsync();
-            }
-            else if (!taskServiceDone && now >= taskServiceAt)
-            {
-                taskServiceDone = true;
-                options.Log($"soak {now:mm\\:ss}: SIGKILL task-service and start it again");
-                await stack.TaskService.KillAsync();
-                await stack.StartTaskServiceAsync();
-            }
-            else if (now >= nextKill)
-            {
-                nextKill = now + Jitter(options.WorkerKillInterval);
-                var victim = stack.Workers[random.Next(stack.Workers.Count)];
-                options.Log($"soak {now:mm\\:ss}: SIGKILL {victim.Name} and start it again");
-                await victim.KillAsync();
-                workerKills++;
-                await victim.StartAsync($"consuming lcs.{(victim.Name.Contains("large") ? "large" : "small")}", TimeSpan.FromSeconds(120));
-            }
+            await Delay(Jitter(options.WorkerKillInterval), stop);
+            if (stop.IsCancellationRequested) return;
+            var victim = stack.Workers[random.Next(stack.Workers.Count)];
+            options.Log($"soak {clock.Elapsed:mm\\:ss}: SIGKILL {victim.Name} and start it again");
+            await victim.KillAsync();
+            workerKills++;
+            await victim.StartAsync($"consuming lcs.{(victim.Name.Contains("large") ? "large" : "small")}", TimeSpan.FromSeconds(120));
         }
     }
 
@@ -213,6 +215,7 @@ public sealed partial class SoakDrill(SoakOptions options)
 
     private static async Task Delay(TimeSpan delay, CancellationToken stop)
     {
+        if (delay <= TimeSpan.Zero) return;
         try { await Task.Delay(delay, stop); } catch (OperationCanceledException) { }
     }
 
@@ -279,11 +282,11 @@ public sealed partial class SoakDrill(SoakOptions options)
         }
 
         var ours = rows.Where(r => accepted.ContainsKey(r.Key)).Select(r => r.Value).ToList();
-        var restarted = new HashSet<string> { "task-service", "RabbitMQ" };
         var memory = start.Select(s =>
         {
             var e = end.FirstOrDefault(x => x.Service == s.Service);
-            var note = restarted.Contains(s.Service) || e.Pid != s.Pid ? "restarted during the drill" : "";
+            var note = beforeRestart.TryGetValue(s.Service, out var before) ? $"{before:0} MiB just before its restart"
+                : e.Pid != s.Pid ? "restarted (killed) during the drill" : "";
             return new MemoryReading(s.Service, s.MiB, e.MiB, note);
         }).ToList();
         return new SoakReport

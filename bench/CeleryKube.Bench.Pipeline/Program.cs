@@ -9,6 +9,8 @@ using CeleryKube.Testing;
 //   --attach URL   measures a running stack: latencies and throughput only (workers are not ours to add)
 //   --quick        fewer tasks everywhere: a smoke run of a minute or two
 //   --out FOLDER   where pipeline-results.json/.md and pipeline-throughput.svg go (default artifacts/bench)
+//   --small-concurrency N   task slots per small worker (default 16, the worker's default for small)
+//   --skip-large   leave out the large-task scaling runs (for quick comparisons of small-task changes)
 var quick = args.Contains("--quick");
 string? Arg(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 var attachUrl = Arg("--attach");
@@ -22,6 +24,9 @@ var largeTasks = quick ? 2 : 4;
 const int LargeTextLength = 1_000_000;
 var bruteForceLength = quick ? 5_000 : 20_000;
 var phaseTimeout = TimeSpan.FromMinutes(quick ? 5 : 15);
+// Task slots (= prefetch) per small worker; small jobs wait on two ResultSink round trips, not on CPU.
+var smallConcurrency = int.Parse(Arg("--small-concurrency") ?? "16", CultureInfo.InvariantCulture);
+var skipLarge = args.Contains("--skip-large");
 
 var results = new BenchResults
 {
@@ -43,9 +48,13 @@ if (attachUrl is not null)
     return 0;
 }
 
-// Small workers run with concurrency 2 (the default on 2 cores); large workers with concurrency 1,
-// so going from one to two large workers doubles the slots, which is the experiment.
-await using var stack = await CeleryKubeStack.StartAsync(new StackOptions { Workers = [("small", 2)] });
+// Large workers run with concurrency 1, so going from one to two large workers doubles the slots,
+// which is the experiment.
+// --env KEY=VALUE (repeatable) passes a setting to task-service, for experiments such as runtime knobs.
+var taskServiceSettings = args.Select((a, i) => (a, i)).Where(p => p.a == "--env" && p.i + 1 < args.Length)
+    .Select(p => args[p.i + 1].Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
+foreach (var (key, value) in taskServiceSettings) results.Notes.Add($"task-service setting for this run: {key}={value}");
+await using var stack = await CeleryKubeStack.StartAsync(new StackOptions { Workers = [("small", smallConcurrency)], TaskServiceSettings = taskServiceSettings });
 var runs = new PipelineRuns(stack.PublicUrl, phaseTimeout);
 var rabbitPid = ProcStatus.FindRabbitPid(stack.Rabbit.Port);
 Console.WriteLine($"stack up: task-service {stack.PublicUrl} (pid {stack.TaskService.Pid}), RabbitMQ pid {rabbitPid}, folder {stack.Folder}");
@@ -59,8 +68,14 @@ Console.WriteLine($"raw RabbitMQ round trip: {results.RawRabbitMqMessagesPerSeco
 
 await MeasureLatenciesAsync(runs);
 await MeasureThroughputAsync(1);
-await stack.StartWorkerAsync("small", 2);
+await stack.StartWorkerAsync("small", smallConcurrency);
 await MeasureThroughputAsync(2);
+results.Notes.Add($"small workers: concurrency (slots = prefetch) {smallConcurrency} each; large workers: concurrency 1 each, so a second worker doubles the slots.");
+if (skipLarge)
+{
+    Finish();
+    return 0;
+}
 
 var largeA = Enumerable.Range(0, largeTasks).Select(_ => (Texts.Random(LargeTextLength), Texts.Random(LargeTextLength))).ToList();
 var bruteA = Enumerable.Range(0, largeTasks).Select(_ => (Texts.Random(bruteForceLength, "ACGT"), Texts.Random(bruteForceLength, "ACGT"))).ToList();

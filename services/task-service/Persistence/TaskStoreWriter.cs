@@ -64,6 +64,7 @@ public sealed class TaskStoreWriter(
     {
         await using var db = await contexts.CreateDbContextAsync(stoppingToken);
         var done = new List<IWriteCommand>(batch.Count);
+        var addedOutboxRows = false;
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync(stoppingToken);
@@ -73,16 +74,22 @@ public sealed class TaskStoreWriter(
                 try
                 {
                     await command.RunAsync(db, stoppingToken);
-                    foreach (var entry in db.ChangeTracker.Entries<TaskRecord>())
+                    var addsOutboxRow = false;
+                    foreach (var entry in db.ChangeTracker.Entries())
                     {
-                        if (entry.State is EntityState.Added or EntityState.Modified)
+                        if (entry.Entity is TaskRecord task && entry.State is (EntityState.Added or EntityState.Modified))
                         {
-                            entry.Entity.ChangeSeq = ++seq;
-                            entry.Entity.UpdatedAtMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                            task.ChangeSeq = ++seq;
+                            task.UpdatedAtMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                        }
+                        else if (entry.Entity is OutboxMessage && entry.State == EntityState.Added)
+                        {
+                            addsOutboxRow = true;
                         }
                     }
                     await db.SaveChangesAsync(stoppingToken);
                     done.Add(command);
+                    addedOutboxRows |= addsOutboxRow;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
@@ -104,7 +111,7 @@ public sealed class TaskStoreWriter(
             return;
         }
         foreach (var command in done) command.Commit();
-        changeFeed.Notify(lastChangeSeq);
+        changeFeed.Notify(lastChangeSeq, addedOutboxRows);
     }
 
     private interface IWriteCommand

@@ -12,13 +12,13 @@ public sealed class WorkerSettingsTests
         WorkerSettings.Resolve(options, new ListenOptions { Address = listen }, "host-a", 4242, processorCount: 8);
 
     [Fact]
-    public void Small_queue_defaults_to_one_slot_per_core_and_one_minute()
+    public void Small_queue_defaults_to_eight_slots_per_core_and_one_minute()
     {
         var settings = Resolve(new WorkerOptions());
         Assert.Equal(TaskQueue.Small, settings.Queue);
         Assert.Equal("lcs.small", settings.QueueName);
-        Assert.Equal(8, settings.Concurrency);
-        Assert.Equal(8, settings.Prefetch);
+        Assert.Equal(64, settings.Concurrency);
+        Assert.Equal(64, settings.Prefetch);
         Assert.Equal(TimeSpan.FromMinutes(1), settings.TimeLimit);
         Assert.Equal(TimeSpan.FromSeconds(25), settings.ShutdownGrace);
         Assert.Equal(TimeSpan.FromSeconds(5), settings.HeartbeatInterval);

@@ -32,7 +32,7 @@ public sealed class OutboxDispatcher(
         IChannel? channel = null;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var nextCommit = changeFeed.NextCommitAsync();
+            var nextCommit = changeFeed.NextOutboxRowAsync();
             var published = 0;
             try
             {
@@ -54,7 +54,7 @@ public sealed class OutboxDispatcher(
                 continue;
             }
             if (published == BatchSize) continue;
-            // Wake on the next commit (a new task), or poll now and then for rows a failed round left.
+            // Wake on the next commit that added an outbox row, or poll now and then for rows a failed round left.
             await Task.WhenAny(nextCommit, Task.Delay(TimeSpan.FromSeconds(2), stoppingToken));
         }
     }

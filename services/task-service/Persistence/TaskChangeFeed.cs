@@ -18,11 +18,21 @@ public sealed class TaskChangeFeed
     /// <summary>Completes on the next commit after this call.</summary>
     public Task NextCommitAsync() => Volatile.Read(ref committed).Task;
 
-    /// <summary>Called by the writer after each commit.</summary>
-    public void Notify(long changeSeq)
+    private TaskCompletionSource outboxAdded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Completes on the next commit that added an outbox row. The outbox dispatcher waits on this,
+    /// not on every commit: claims and reports are most commits under load and give it nothing to do.
+    /// </summary>
+    public Task NextOutboxRowAsync() => Volatile.Read(ref outboxAdded).Task;
+
+    /// <summary>Called by the writer after each commit (and once at start-up).</summary>
+    public void Notify(long changeSeq, bool addedOutboxRows = false)
     {
         LastChangeSeq = changeSeq;
         ready.TrySetResult();
         Interlocked.Exchange(ref committed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        if (addedOutboxRows)
+            Interlocked.Exchange(ref outboxAdded, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 }

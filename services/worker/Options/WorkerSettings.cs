@@ -35,6 +35,13 @@ public sealed record WorkerSettings(
     /// <summary>Default concurrency on the large queue: large jobs are memory- and CPU-heavy.</summary>
     public const int LargeConcurrency = 2;
 
+    /// <summary>
+    /// Default small-queue slots per core. A small job computes in microseconds but waits for two
+    /// ResultSink round trips (each a durable commit), so one slot per core left the CPU idle:
+    /// the pipeline benchmark measured 72 -> 133 tasks/s going from 2 to 16 slots on 2 cores.
+    /// </summary>
+    public const int SmallSlotsPerCore = 8;
+
     /// <summary>The broker queue name, e.g. <c>lcs.small</c>.</summary>
     public string QueueName => QueueTopology.QueueName(Queue);
 
@@ -51,7 +58,7 @@ public sealed record WorkerSettings(
         return new WorkerSettings(
             id,
             queue,
-            options.Concurrency ?? (large ? LargeConcurrency : Math.Max(1, processorCount)),
+            options.Concurrency ?? (large ? LargeConcurrency : SmallSlotsPerCore * Math.Max(1, processorCount)),
             options.TimeLimit ?? (large ? LargeTimeLimit : SmallTimeLimit),
             options.ShutdownGrace,
             options.HeartbeatInterval,

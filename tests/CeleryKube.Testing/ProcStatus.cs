@@ -1,0 +1,47 @@
+using System.Globalization;
+
+namespace CeleryKube.Testing;
+
+/// <summary>What /proc says about a process: memory, and which one is the private RabbitMQ node.</summary>
+public static class ProcStatus
+{
+    /// <summary>Resident set size of <paramref name="pid"/> in MiB (VmRSS), or 0 if it is gone.</summary>
+    public static double RssMiB(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (!line.StartsWith("VmRSS:", StringComparison.Ordinal)) continue;
+                var kb = long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+                return kb / 1024.0;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// The Erlang VM (beam.smp) of the node scripts/rabbitmq started on <paramref name="amqpPort"/>, or 0.
+    /// Its command line does not name the node; its environment does (RABBITMQ_NODE_PORT).
+    /// </summary>
+    public static int FindRabbitPid(int amqpPort)
+    {
+        var marker = $"RABBITMQ_NODE_PORT={amqpPort}\0";
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                if (!File.ReadAllText(Path.Combine(dir, "cmdline")).Contains("beam.smp", StringComparison.Ordinal)) continue;
+                if (File.ReadAllText(Path.Combine(dir, "environ")).Contains(marker, StringComparison.Ordinal)) return pid;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+        return 0;
+    }
+}

@@ -29,5 +29,7 @@ public static class TaskStoreSetup
         var folder = Path.GetDirectoryName(Path.GetFullPath(file));
         if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
         await db.Database.MigrateAsync(cancellationToken);
+        // WAL lets readers run beside the single writer; it sticks to the file once set.
+        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
     }
 }

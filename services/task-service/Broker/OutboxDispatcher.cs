@@ -2,6 +2,7 @@ using System.Diagnostics;
 using CeleryKube.Messaging;
 using CeleryKube.Protos.V1;
 using CeleryKube.ServiceDefaults;
+using CeleryKube.TaskService.Api;
 using CeleryKube.TaskService.Persistence;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -102,7 +103,7 @@ public sealed class OutboxDispatcher(
             TextB = job.TextB,
             Algorithm = job.Algorithm,
             Queue = job.Queue,
-            CreateTime = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(job.CreatedAtMs)),
+            CreateTime = TaskMapper.Time(job.CreatedAtMs),
         }.ToByteArray();
         var properties = new BasicProperties
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using CeleryKube.Messaging;
 using CeleryKube.Protos.V1;
 using CeleryKube.TaskService.Api;
 using CeleryKube.TaskService.Broker;
@@ -46,7 +47,6 @@ public sealed class TaskSubmitter(
             CreatedAtMs = now,
             UpdatedAtMs = now,
             IdempotencyKey = key,
-            Input = null,
         };
         var traceParent = Activity.Current?.Id;
         var (stored, created) = await writer.WriteAsync(async (db, ct) =>

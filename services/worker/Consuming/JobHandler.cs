@@ -1,3 +1,4 @@
+using CeleryKube.Messaging;
 using System.Diagnostics;
 using CeleryKube.Protos.V1;
 using CeleryKube.ServiceDefaults;
@@ -43,7 +44,7 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
             return;
         }
 
-        var running = new RunningTask(job.TaskId, start.Attempt, job.Algorithm, CodePointLength(job.TextA), CodePointLength(job.TextB),
+        var running = new RunningTask(job.TaskId, start.Attempt, job.Algorithm, CodePoints.Count(job.TextA), CodePoints.Count(job.TextB),
             DateTimeOffset.UtcNow, delivery.DeliveryCount);
         state.Add(running);
         try
@@ -166,19 +167,5 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         }
         problem = string.IsNullOrWhiteSpace(job.TaskId) ? "the message has no task_id" : "";
         return problem.Length == 0;
-    }
-
-    private static int CodePointLength(string text)
-    {
-        var surrogatePairs = 0;
-        for (var i = 0; i + 1 < text.Length; i++)
-        {
-            if (char.IsHighSurrogate(text[i]) && char.IsLowSurrogate(text[i + 1]))
-            {
-                surrogatePairs++;
-                i++;
-            }
-        }
-        return text.Length - surrogatePairs;
     }
 }

@@ -1,6 +1,9 @@
-namespace CeleryKube.TaskService.Domain;
+namespace CeleryKube.Messaging;
 
-/// <summary>Counting in Unicode code points, the unit of every length and limit in CeleryKube.</summary>
+/// <summary>
+/// Counting in Unicode code points, the unit of every length and limit on the wire (routing,
+/// input limits, the lengths workers report), shared so both sides count alike.
+/// </summary>
 public static class CodePoints
 {
     /// <summary>

@@ -4,25 +4,29 @@ using Microsoft.AspNetCore.Http;
 namespace CeleryKube.ServiceDefaults;
 
 /// <summary>
-/// Keeps endpoints on the port they belong to (e.g. the internal ResultSink off the public port).
+/// Keeps endpoints on the ports they belong to (e.g. the internal ResultSink off the public port).
 /// Matching on the local port, not the Host header, keeps working behind port-forwards.
 /// </summary>
 public static class LocalPortRestriction
 {
-    private sealed record LocalPortOnly(int Port);
+    /// <summary>The ports an endpoint is served on.</summary>
+    public sealed record LocalPortsOnly(IReadOnlySet<int> Ports);
 
-    /// <summary>Serves these endpoints only to connections accepted on <paramref name="port"/>.</summary>
-    public static TBuilder RequireLocalPort<TBuilder>(this TBuilder builder, int port) where TBuilder : IEndpointConventionBuilder
+    /// <summary>Serves these endpoints only to connections accepted on one of <paramref name="ports"/>.</summary>
+    public static TBuilder RequireLocalPort<TBuilder>(this TBuilder builder, params int[] ports) where TBuilder : IEndpointConventionBuilder
     {
-        builder.Add(b => b.Metadata.Add(new LocalPortOnly(port)));
+        builder.Add(b => b.Metadata.Add(new LocalPortsOnly(ports.ToHashSet())));
         return builder;
     }
+
+    /// <summary>True when an endpoint with <paramref name="metadata"/> is served on <paramref name="port"/>.</summary>
+    public static bool IsServedOn(EndpointMetadataCollection metadata, int port) =>
+        metadata.GetMetadata<LocalPortsOnly>() is not { } only || only.Ports.Contains(port);
 
     /// <summary>Answers gRPC UNIMPLEMENTED (or 404) for endpoints reached on another port. Call after UseRouting.</summary>
     public static IApplicationBuilder UseLocalPortRestrictions(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        var only = context.GetEndpoint()?.Metadata.GetMetadata<LocalPortOnly>();
-        if (only is null || context.Connection.LocalPort == only.Port)
+        if (context.GetEndpoint() is not { } endpoint || IsServedOn(endpoint.Metadata, context.Connection.LocalPort))
         {
             await next(context);
             return;

@@ -48,7 +48,7 @@ public static class ServiceDefaultsExtensions
         }
 
         builder.Services.AddGrpc(o => o.EnableDetailedErrors = builder.Environment.IsDevelopment());
-        builder.Services.AddGrpcReflection();
+        builder.Services.AddSingleton<PortScopedReflection>();
         builder.Services.AddGrpcHealthChecks().AddCheck("self", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
         return listen;
     }
@@ -61,11 +61,12 @@ public static class ServiceDefaultsExtensions
     public static void ListenHttp1(this WebApplicationBuilder builder, ListenOptions listen, int port) =>
         builder.WebHost.ConfigureKestrel(k => k.Listen(listen.IpAddress, port, o => o.Protocols = HttpProtocols.Http1));
 
-    /// <summary>Maps gRPC health, gRPC reflection and the Prometheus <c>/metrics</c> endpoint.</summary>
+    /// <summary>Maps gRPC health, gRPC reflection (scoped to each port) and the Prometheus <c>/metrics</c> endpoint.</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapGrpcHealthChecksService();
-        app.MapGrpcReflectionService();
+        app.MapGrpcService<PortScopedReflection.V1>();
+        app.MapGrpcService<PortScopedReflection.V1Alpha>();
         app.MapPrometheusScrapingEndpoint();
         return app;
     }

@@ -13,7 +13,7 @@ namespace CeleryKube.TaskService;
 /// <summary>Wires task-service: options, store, broker, background loops, gRPC endpoints.</summary>
 public static class TaskServiceSetup
 {
-    /// <summary>Registers everything task-service runs and configures its three Kestrel ports.</summary>
+    /// <summary>Registers everything task-service runs and configures its Kestrel ports.</summary>
     public static WebApplicationBuilder AddTaskService(this WebApplicationBuilder builder)
     {
         var listen = builder.AddServiceDefaults("task-service");
@@ -31,13 +31,17 @@ public static class TaskServiceSetup
 
         builder.ListenGrpc(listen, ports.PublicPort);
         builder.ListenGrpc(listen, ports.ResultSinkPort);
+        builder.ListenHttp1(listen, ports.HttpApiPort);
         builder.ListenHttp1(listen, ports.MetricsPort);
         services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions>(o =>
         {
             o.MaxReceiveMessageSize = limits.MaxMessageBytes;
             o.MaxSendMessageSize = limits.MaxMessageBytes;
         });
-        services.AddGrpc().AddServiceOptions<ResultSinkApi>(o => o.Interceptors.Add<BearerTokenInterceptor>());
+        services.AddGrpc()
+            // Errors carry a google.rpc.BadRequest; the JSON writer must know its type to render the detail.
+            .AddJsonTranscoding(o => o.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(Google.Rpc.BadRequest.Descriptor))
+            .AddServiceOptions<ResultSinkApi>(o => o.Interceptors.Add<BearerTokenInterceptor>());
 
         services.AddTaskStore(connectionStrings);
         services.AddSingleton<TaskMetrics>();
@@ -57,13 +61,13 @@ public static class TaskServiceSetup
         return builder;
     }
 
-    /// <summary>Maps TaskService on the public port and ResultSinkService on the workers' port only.</summary>
+    /// <summary>Maps TaskService on the public port (and as JSON on the HTTP API port) and ResultSinkService on the workers' port only.</summary>
     public static WebApplication MapTaskService(this WebApplication app)
     {
         var ports = app.Services.GetRequiredService<IOptions<TaskServiceOptions>>().Value;
         app.UseRouting();
         app.UseLocalPortRestrictions();
-        app.MapGrpcService<TaskApi>().RequireLocalPort(ports.PublicPort);
+        app.MapGrpcService<TaskApi>().RequireLocalPort(ports.PublicPort, ports.HttpApiPort);
         app.MapGrpcService<ResultSinkApi>().RequireLocalPort(ports.ResultSinkPort);
         app.MapDefaultEndpoints();
         return app;

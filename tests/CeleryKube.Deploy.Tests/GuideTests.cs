@@ -111,7 +111,8 @@ public sealed partial class GuideTests
         {
             var service = call.Groups["service"].Value;
             var method = call.Groups["method"].Value;
-            var body = Regex.Match(protos, $@"service {service} \{{(?<body>[^}}]*)\}}");
+            // A service block ends at the first closing brace at the start of a line (rpc options nest braces).
+            var body = Regex.Match(protos, $@"service {service} \{{(?<body>.*?)\n\}}", RegexOptions.Singleline);
             Assert.True(body.Success, $"the README walkthrough calls {service}, which no proto defines");
             Assert.Matches($@"rpc {method}\(", body.Groups["body"].Value);
         }

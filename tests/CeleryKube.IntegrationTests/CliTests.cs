@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using CeleryKube.Testing;
 
@@ -26,6 +29,50 @@ public sealed class CliTests(PipelineFixture fx) : IClassFixture<PipelineFixture
         foreach (var rpc in new[] { "SubmitLcs", "GetTask", "ListTasks", "WatchTasks", "CancelTask", "DeleteTasks", "GetClusterStatus" })
             Assert.Contains($"celerykube.v1.TaskService/{rpc}", methods);
         Assert.Contains("grpc.health.v1.Health/Check", methods);
+    }
+
+    [Fact]
+    public async Task Reflection_on_each_port_lists_only_what_that_port_serves()
+    {
+        var publicMethods = await BufCurl("--list-methods", fx.Stack.PublicUrl);
+        Assert.DoesNotContain("ResultSinkService", publicMethods);
+        var sinkMethods = await BufCurl("--list-methods", fx.Stack.ResultSinkUrl);
+        Assert.Contains("celerykube.v1.ResultSinkService/StartTask", sinkMethods);
+        Assert.DoesNotContain("celerykube.v1.TaskService/", sinkMethods);
+    }
+
+    [Fact]
+    public async Task Json_over_http_submits_and_reads_a_task_without_a_grpc_client()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{fx.Stack.HttpApiPort}") };
+        using var submit = await http.PostAsync("/v1/tasks",
+            new StringContent("""{"text_a":"xxhello worldyy","text_b":"say hello world"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, submit.StatusCode);
+        var id = (await submit.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("task").GetProperty("id").GetString()!;
+        await fx.Stack.WaitForFinalAsync(id);
+
+        var task = (await http.GetFromJsonAsync<JsonElement>($"/v1/tasks/{id}")).GetProperty("task");
+        Assert.Equal("TASK_STATE_SUCCEEDED", task.GetProperty("state").GetString());
+        Assert.Equal("hello world", task.GetProperty("result").GetProperty("substring").GetString());
+        var listed = await http.GetFromJsonAsync<JsonElement>("/v1/tasks?page_size=1000&states=TASK_STATE_SUCCEEDED");
+        Assert.Contains(listed.GetProperty("tasks").EnumerateArray(), t => t.GetProperty("id").GetString() == id);
+        var cluster = await http.GetFromJsonAsync<JsonElement>("/v1/cluster");
+        Assert.True(cluster.GetProperty("brokerAvailable").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Json_over_http_answers_bad_input_with_http_status_and_message()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{fx.Stack.HttpApiPort}") };
+        using var malformed = await http.GetAsync("/v1/tasks/not-a-task-id");
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Contains("id", await malformed.Content.ReadAsStringAsync());
+        using var unknown = await http.GetAsync($"/v1/tasks/{Guid.NewGuid()}");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("does not exist", await unknown.Content.ReadAsStringAsync());
+        using var empty = await http.PostAsync("/v1/tasks", new StringContent("""{"text_a":"","text_b":"b"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+        Assert.Contains("text_a", await empty.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -37,11 +37,13 @@ public sealed class CeleryKubeStack : IAsyncDisposable
         PublicPort = FreePorts.Next();
         ResultSinkPort = FreePorts.Next();
         MetricsPort = FreePorts.Next();
+        HttpApiPort = FreePorts.Next();
         var settings = new Dictionary<string, string>(CommonSettings())
         {
             ["TaskService__PublicPort"] = PublicPort.ToString(),
             ["TaskService__ResultSinkPort"] = ResultSinkPort.ToString(),
             ["TaskService__MetricsPort"] = MetricsPort.ToString(),
+            ["TaskService__HttpApiPort"] = HttpApiPort.ToString(),
             ["ConnectionStrings__Tasks"] = $"Data Source={Path.Combine(folder, "tasks.db")}",
         };
         foreach (var (key, value) in options.TaskServiceSettings) settings[key] = value;
@@ -63,6 +65,8 @@ public sealed class CeleryKubeStack : IAsyncDisposable
     public int ResultSinkPort { get; }
     /// <summary>task-service metrics port.</summary>
     public int MetricsPort { get; }
+    /// <summary>task-service's JSON-over-HTTP/1.1 port (gRPC JSON transcoding).</summary>
+    public int HttpApiPort { get; }
     /// <summary>http://127.0.0.1:PublicPort.</summary>
     public string PublicUrl => $"http://127.0.0.1:{PublicPort}";
     /// <summary>http://127.0.0.1:ResultSinkPort.</summary>

@@ -27,6 +27,7 @@ public static class TaskServiceSetup
         services.AddValidatedOptions<RabbitMqOptions>(config, RabbitMqOptions.SectionName);
         var connectionStrings = services.AddValidatedOptions<ConnectionStringsOptions>(config, ConnectionStringsOptions.SectionName);
         var sink = services.AddValidatedOptions<ResultSinkOptions>(config, ResultSinkOptions.SectionName);
+        services.AddApiAuthentication(services.AddValidatedOptions<AuthOptions>(config, AuthOptions.SectionName));
         services.AddSingleton(new ResultSinkToken(ResolveToken(sink, builder.Environment)));
 
         builder.ListenGrpc(listen, ports.PublicPort);
@@ -67,6 +68,8 @@ public static class TaskServiceSetup
         var ports = app.Services.GetRequiredService<IOptions<TaskServiceOptions>>().Value;
         app.UseRouting();
         app.UseLocalPortRestrictions();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapGrpcService<TaskApi>().RequireLocalPort(ports.PublicPort, ports.HttpApiPort);
         app.MapGrpcService<ResultSinkApi>().RequireLocalPort(ports.ResultSinkPort);
         app.MapDefaultEndpoints();

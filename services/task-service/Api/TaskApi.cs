@@ -4,13 +4,19 @@ using CeleryKube.TaskService.Domain;
 using CeleryKube.TaskService.Options;
 using CeleryKube.TaskService.Persistence;
 using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TaskServiceGrpc = CeleryKube.Protos.V1.TaskService;
 
 namespace CeleryKube.TaskService.Api;
 
-/// <summary>The public TaskService: submit, read, list, watch, cancel, delete, cluster status.</summary>
+/// <summary>
+/// The public TaskService: submit, read, list, watch, cancel, delete, cluster status. Every call
+/// needs a signed-in caller and destructive ones the operator role when <c>Auth__Enabled</c> is on
+/// (see <see cref="ApiAuthentication"/>).
+/// </summary>
+[Authorize]
 public sealed class TaskApi(
     TaskSubmitter submitter,
     IDbContextFactory<TasksDbContext> contexts,
@@ -106,6 +112,7 @@ public sealed class TaskApi(
     }
 
     /// <inheritdoc />
+    [Authorize(Policy = ApiAuthentication.OperatorPolicy)]
     public override async Task<CancelTaskResponse> CancelTask(CancelTaskRequest request, ServerCallContext context)
     {
         var id = RpcErrors.RequireTaskId(request.Id);
@@ -123,6 +130,7 @@ public sealed class TaskApi(
     }
 
     /// <inheritdoc />
+    [Authorize(Policy = ApiAuthentication.OperatorPolicy)]
     public override async Task<DeleteTasksResponse> DeleteTasks(DeleteTasksRequest request, ServerCallContext context)
     {
         if (request.Ids.Count == 0 && !request.AllFinished) RpcErrors.InvalidArgument("ids", "name the tasks to delete, or set all_finished");

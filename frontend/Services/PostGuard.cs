@@ -37,7 +37,7 @@ public sealed class PostGuard(RequestDelegate next, IAntiforgery antiforgery, IO
         if (request.ContentLength > limit)
         {
             Refuse(context, new PageProblem(StatusCodes.Status413PayloadTooLarge, "Too large",
-                $"The submission is {Megabytes(request.ContentLength.Value)}; this site accepts at most {Megabytes(limit)} at once. " +
+                $"The submission is {Size(request.ContentLength.Value)}; this site accepts at most {Size(limit)} at once. " +
                 "Nothing was submitted."));
             return;
         }
@@ -108,7 +108,8 @@ public sealed class PostGuard(RequestDelegate next, IAntiforgery antiforgery, IO
         context.Response.Headers.Connection = "close";
     }
 
-    private static string Megabytes(long bytes) => $"{bytes / (1024.0 * 1024.0):0.#} MB";
+    private static string Size(long bytes) =>
+        bytes >= 1024 * 1024 ? $"{bytes / (1024.0 * 1024.0):0.#} MB" : $"{(bytes + 1023) / 1024} KB";
 }
 
 /// <summary>A body whose first bytes were already read: gives them back, then the rest.</summary>

@@ -45,6 +45,6 @@ public sealed record TaskRow(
         task.Result is { Length: > 0 } result ? TaskDisplay.Shorten(result.Substring, MatchPreviewCodePoints) : "",
         task.Result is null ? "\u2014" : TaskDisplay.Count(task.Result.Length),
         TaskDisplay.Format(task.Duration(now)),
-        TaskDisplay.Format(task.CreateTime),
+        TaskDisplay.FormatDateTime(task.CreateTime),
         TaskDisplay.Iso(task.CreateTime));
 }

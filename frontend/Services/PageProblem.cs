@@ -27,9 +27,17 @@ public sealed record PageProblem(int StatusCode, string Title, string Message)
         _ => StatusCodes.Status500InternalServerError,
     };
 
-    /// <summary>The HTTP status for any exception that reached the exception handler.</summary>
-    public static int HttpStatus(Exception exception) =>
-        exception is RpcException rpc ? HttpStatus(rpc.StatusCode) : StatusCodes.Status500InternalServerError;
+    /// <summary>
+    /// The HTTP status for any exception that reached the exception handler; Kestrel's own
+    /// refusals (a chunked body over the limit: 413) keep their status, also when model binding
+    /// wrapped them.
+    /// </summary>
+    public static int HttpStatus(Exception exception) => exception switch
+    {
+        RpcException rpc => HttpStatus(rpc.StatusCode),
+        _ when exception.GetBaseException() is BadHttpRequestException bad => bad.StatusCode,
+        _ => StatusCodes.Status500InternalServerError,
+    };
 
     /// <summary>
     /// The problem a TaskService error describes. For refusals of the request (4xx) the service's

@@ -25,38 +25,64 @@ public sealed class PostGuard(RequestDelegate next, IAntiforgery antiforgery, IO
     /// <summary>Applies the guard to every POST.</summary>
     public async Task InvokeAsync(HttpContext context)
     {
-        // The error page is rendered by re-running the request; it was judged the first time.
-        if (!HttpMethods.IsPost(context.Request.Method) || context.Features.Get<IStatusCodeReExecuteFeature>() is not null)
+        // Error pages are rendered by re-running the request; it was judged the first time.
+        if (!HttpMethods.IsPost(context.Request.Method) ||
+            context.Features.Get<IStatusCodeReExecuteFeature>() is not null || context.Features.Get<IExceptionHandlerFeature>() is not null)
         {
             await next(context);
             return;
         }
-        var request = context.Request;
-        var multipart = request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true;
+        var multipart = context.Request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true;
         var limit = multipart ? options.Value.MaxUploadBytes : MaxPlainFormBytes;
+        try
+        {
+            if (await RefusalAsync(context, multipart, limit) is { } problem)
+            {
+                Refuse(context, problem);
+                return;
+            }
+            await next(context);
+        }
+        catch (Exception ex) when (ex.GetBaseException() is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
+                                   && !context.Response.HasStarted)
+        {
+            // A body sent without a length grew over the limit while it was read.
+            Refuse(context, TooLarge(limit));
+        }
+        catch (InvalidDataException ex) when (!context.Response.HasStarted)
+        {
+            Refuse(context, new PageProblem(StatusCodes.Status400BadRequest, "The form could not be read", ex.Message));
+        }
+    }
+
+    /// <summary>Why the post is refused before its body is read; null when it may go on.</summary>
+    private async Task<PageProblem?> RefusalAsync(HttpContext context, bool multipart, long limit)
+    {
+        var request = context.Request;
         if (request.ContentLength > limit)
         {
-            Refuse(context, new PageProblem(StatusCodes.Status413PayloadTooLarge, "Too large",
-                $"The submission is {Size(request.ContentLength.Value)}; this site accepts at most {Size(limit)} at once. " +
-                "Nothing was submitted."));
-            return;
+            return TooLarge(limit);
         }
-        // Bodies sent without a length (chunked) stop at the same limit while they are read.
+        // Bodies sent without a length stop at the same limit while they are read.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
             size.MaxRequestBodySize = limit;
         }
         if (!request.Cookies.ContainsKey(antiforgeryOptions.Value.Cookie.Name!))
         {
-            Refuse(context, Expired());
-            return;
+            return Expired();
         }
         if (multipart && !await HasValidLeadingTokenAsync(context))
         {
-            Refuse(context, Expired());
-            return;
+            return Expired();
         }
-        await next(context);
+        if (multipart)
+        {
+            // Read here, once (the page reuses the parsed form), so a body sent without a length
+            // that grows over the limit ends on the 413 page, not as a model error on the form.
+            await request.ReadFormAsync(context.RequestAborted);
+        }
+        return null;
     }
 
     /// <summary>
@@ -96,6 +122,9 @@ public sealed class PostGuard(RequestDelegate next, IAntiforgery antiforgery, IO
         request.Headers[header] = token;
         return await antiforgery.IsRequestValidAsync(context);
     }
+
+    private static PageProblem TooLarge(long limit) => new(StatusCodes.Status413PayloadTooLarge, "Too large",
+        $"This site accepts at most {Size(limit)} in one submission. Nothing was submitted.");
 
     private static PageProblem Expired() => new(StatusCodes.Status400BadRequest, "The form could not be accepted",
         "The form was not sent from a page of this site, or the page is too old. Open the page again and submit from there.");

@@ -61,6 +61,43 @@ public sealed class PageSafetyTests(BrowserStackFixture fixture)
     }
 
     [Fact]
+    public async Task A_chunked_post_that_grows_over_the_limit_gets_the_413_page()
+    {
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync("/");
+        var cookie = (await page.Context.CookiesAsync()).Single(c => c.Name.StartsWith(".AspNetCore.Antiforgery"));
+        var token = await page.Locator("input[name=__RequestVerificationToken]").GetAttributeAsync("value");
+
+        var uri = new Uri(fixture.BaseUrl);
+        using var client = new TcpClient();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await client.ConnectAsync(uri.Host, uri.Port, timeout.Token);
+        var stream = client.GetStream();
+        var head = $"POST / HTTP/1.1\r\nHost: {uri.Authority}\r\nContent-Type: multipart/form-data; boundary=x\r\n" +
+            $"Transfer-Encoding: chunked\r\nCookie: {cookie.Name}={cookie.Value}\r\n\r\n";
+        var first = $"--x\r\nContent-Disposition: form-data; name=\"__RequestVerificationToken\"\r\n\r\n{token}\r\n" +
+            "--x\r\nContent-Disposition: form-data; name=\"Form.TextA\"\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head + Chunk(first)), timeout.Token);
+        var filler = Chunk(new string('a', 32 * 1024));
+        try
+        {
+            for (long sent = 0; sent <= BrowserStackFixture.MaxUploadBytes; sent += 32 * 1024)
+            {
+                await stream.WriteAsync(Encoding.ASCII.GetBytes(filler), timeout.Token);
+            }
+        }
+        catch (IOException)
+        {
+            // The frontend answered and closed before the body ended: that is the point.
+        }
+        var answer = await ReadAnswerAsync(stream, timeout.Token);
+        Assert.StartsWith("HTTP/1.1 413", answer);
+        Assert.Contains("Too large", answer);
+
+        static string Chunk(string data) => $"{data.Length:x}\r\n{data}\r\n";
+    }
+
+    [Fact]
     public async Task A_post_without_a_token_is_refused_with_400_before_its_body_is_read()
     {
         var (status, body) = await PostHeadersOnlyAsync(fixture.BaseUrl, BrowserStackFixture.MaxUploadBytes - 1, "multipart/form-data; boundary=x", cookie: null);
@@ -126,16 +163,22 @@ public sealed class PageSafetyTests(BrowserStackFixture fixture)
         var head = $"POST / HTTP/1.1\r\nHost: {uri.Authority}\r\nContent-Type: {contentType}\r\nContent-Length: {contentLength}\r\n" +
             (cookie is null ? "" : $"Cookie: {cookie}\r\n") + "\r\n" + bodyStart;
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head), timeout.Token);
+        var text = await ReadAnswerAsync(stream, timeout.Token);
+        var status = int.Parse(Regex.Match(text, @"^HTTP/1\.1 (\d{3})").Groups[1].Value);
+        return (status, text);
+    }
+
+    /// <summary>Reads an HTTP answer up to the end of its HTML page (or until the connection closes).</summary>
+    private static async Task<string> ReadAnswerAsync(NetworkStream stream, CancellationToken cancellationToken)
+    {
         var answer = new StringBuilder();
         var buffer = new byte[16 * 1024];
         while (!answer.ToString().Contains("</html>"))
         {
-            var read = await stream.ReadAsync(buffer, timeout.Token);
+            var read = await stream.ReadAsync(buffer, cancellationToken);
             if (read == 0) break;
             answer.Append(Encoding.UTF8.GetString(buffer, 0, read));
         }
-        var text = answer.ToString();
-        var status = int.Parse(Regex.Match(text, @"^HTTP/1\.1 (\d{3})").Groups[1].Value);
-        return (status, text);
+        return answer.ToString();
     }
 }

@@ -21,6 +21,15 @@ public sealed class PageProblemTests
         Assert.Equal(http, PageProblem.HttpStatus(new RpcException(new Grpc.Core.Status(code, "x"))));
 
     [Fact]
+    public void A_body_kestrel_refused_as_too_large_stays_413_and_anything_else_is_500()
+    {
+        var tooLarge = new Microsoft.AspNetCore.Http.BadHttpRequestException("too large", 413);
+        Assert.Equal(413, PageProblem.HttpStatus(tooLarge));
+        Assert.Equal(413, PageProblem.HttpStatus(new Microsoft.AspNetCore.Mvc.ModelBinding.ValueProviderException("form", tooLarge)));
+        Assert.Equal(500, PageProblem.HttpStatus(new InvalidOperationException("bug")));
+    }
+
+    [Fact]
     public void A_refusal_names_the_fields_the_service_named()
     {
         var status = new GrpcStatus

@@ -15,4 +15,11 @@ public sealed class FrontendOptions
     /// <summary>Address of the public TaskService (plaintext HTTP/2).</summary>
     [Required, Url]
     public string TaskServiceUrl { get; set; } = "http://127.0.0.1:5001";
+
+    /// <summary>
+    /// Largest submit form accepted; larger ones are refused (413) before they are read. The default
+    /// fits two texts at TaskService's default limit of 10,000,000 code points of up to 4 UTF-8 bytes each.
+    /// </summary>
+    [Range(64 * 1024, 1024L * 1024 * 1024)]
+    public long MaxUploadBytes { get; set; } = 100L * 1024 * 1024;
 }

@@ -10,13 +10,17 @@ return await ConfigurationGuard.RunAsync("frontend", async () =>
     var listen = builder.AddServiceDefaults("frontend");
     var options = builder.Services.AddValidatedOptions<FrontendOptions>(builder.Configuration, FrontendOptions.SectionName);
     builder.ListenHttp1(listen, options.Port);
-    builder.AllowLargeUploads();
+    builder.AllowLargeUploads(options);
+    builder.AddPageSecurity();
     builder.Services.AddTaskServiceClient(options);
     builder.Services.AddRazorPages();
 
     var app = builder.Build();
-    app.UseExceptionHandler("/Error");
+    app.UseSecurityHeaders();
+    app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandlingPath = "/Error", StatusCodeSelector = PageProblem.HttpStatus });
+    app.UseStatusCodePagesWithReExecute("/Error");
     app.UseStaticFiles();
+    app.UseMiddleware<PostGuard>();
     app.UseRouting();
     app.MapRazorPages();
     app.MapTaskEvents();

@@ -19,9 +19,9 @@ public sealed class IndexModel(TaskServiceClient client) : TaskServicePageModel
     public SubmitForm Form { get; set; } = new();
 
     /// <summary>Shows an empty form with a fresh idempotency key.</summary>
-    public void OnGet() => Form.IdempotencyKey = Guid.NewGuid().ToString();
+    public void OnGet() => Form.IdempotencyKey = TaskDisplay.FormKeyPrefix + Guid.NewGuid();
 
-    /// <summary>Submits the task; on success goes to the task list, where it is the top row.</summary>
+    /// <summary>Submits the task; on success goes to the task's page, which follows it live.</summary>
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
         var textA = await ReadTextAsync(Form.FileA, Form.TextA, nameof(SubmitForm.FileA), cancellationToken);
@@ -49,7 +49,7 @@ public sealed class IndexModel(TaskServiceClient client) : TaskServicePageModel
         try
         {
             var response = await client.SubmitLcsAsync(request, deadline: DateTime.UtcNow + SubmitTimeout, cancellationToken: cancellationToken);
-            return RedirectToPage("/Tasks", new { created = response.Task.Id });
+            return RedirectToPage("/Task", new { id = response.Task.Id });
         }
         catch (RpcException ex) when (ex.IsServiceDown())
         {

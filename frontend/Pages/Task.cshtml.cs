@@ -7,11 +7,18 @@ using TaskServiceClient = CeleryKube.Protos.V1.TaskService.TaskServiceClient;
 
 namespace CeleryKube.Frontend.Pages;
 
-/// <summary>One task: its inputs with the common substring highlighted, timings, and Cancel.</summary>
+/// <summary>
+/// One task: state, progress, timings, the common substring and Cancel. Small inputs are shown
+/// with the match highlighted in them; large ones are read only when the person asks for them.
+/// An unknown or malformed id gets the error page (404 or 400) through the one error mapping.
+/// </summary>
 public sealed class TaskModel(TaskServiceClient client) : TaskServicePageModel
 {
     /// <summary>Code points shown on each side of the match in the "in context" view.</summary>
     public const int ContextCodePoints = 120;
+
+    /// <summary>Most code points of a match shown at once.</summary>
+    public const int MaxMatchCodePoints = 600;
 
     /// <summary>Most code points of a text the page renders in full; beyond that it says so.</summary>
     public const int MaxShownCodePoints = 200_000;
@@ -19,15 +26,22 @@ public sealed class TaskModel(TaskServiceClient client) : TaskServicePageModel
     /// <summary>Longest input shown without an expander.</summary>
     public const int ShortTextCodePoints = 400;
 
+    /// <summary>Inputs up to this many code points (both together) come with the page; longer ones on request.</summary>
+    public const int InlineTextsCodePoints = 20_000;
+
     /// <summary>The task id from the URL.</summary>
     [BindProperty(SupportsGet = true)]
     public string Id { get; set; } = "";
 
-    /// <summary>The task, with its texts; null when not found or the service is down.</summary>
+    /// <summary><c>full</c> when the person asked for the input texts.</summary>
+    [BindProperty(SupportsGet = true)]
+    public string? Texts { get; set; }
+
+    /// <summary>The task (with its texts when <see cref="HasTexts"/>); null when the service is down.</summary>
     public LcsTask? Task { get; private set; }
 
-    /// <summary>True when the service answered NOT_FOUND (or the id is malformed).</summary>
-    public bool TaskMissing { get; private set; }
+    /// <summary>True when the input texts were read.</summary>
+    public bool HasTexts { get; private set; }
 
     /// <summary>The time a running task's duration is measured against.</summary>
     public DateTimeOffset Now { get; } = DateTimeOffset.UtcNow;
@@ -35,18 +49,15 @@ public sealed class TaskModel(TaskServiceClient client) : TaskServicePageModel
     /// <summary>Shows the task.</summary>
     public async Task<IActionResult> OnGetAsync()
     {
-        try
-        {
-            var response = await CallAsync(async () => await client.GetTaskAsync(
-                new GetTaskRequest { Id = Id, View = TaskView.Full }, cancellationToken: HttpContext.RequestAborted));
-            Task = response?.Task;
-        }
-        catch (RpcException ex) when (ex.StatusCode is GrpcStatusCode.NotFound or GrpcStatusCode.InvalidArgument)
-        {
-            TaskMissing = true;
-            Response.StatusCode = StatusCodes.Status404NotFound;
-        }
+        await LoadAsync();
         return Page();
+    }
+
+    /// <summary>The page's content without the layout, for the live script after a state change.</summary>
+    public async Task<IActionResult> OnGetViewAsync()
+    {
+        await LoadAsync();
+        return Task is null ? StatusCode(StatusCodes.Status503ServiceUnavailable) : Partial("_TaskView", this);
     }
 
     /// <summary>Requests cancellation and shows the task again.</summary>
@@ -69,9 +80,38 @@ public sealed class TaskModel(TaskServiceClient client) : TaskServicePageModel
 
     /// <summary>The text around the match, for the "in context" view.</summary>
     public Highlight InContext(string text, int offset) =>
-        Highlight.Around(text, offset, Task?.Result?.Length ?? 0, ContextCodePoints, maxMatch: 600);
+        Highlight.Around(text, offset, Task?.Result?.Length ?? 0, ContextCodePoints, MaxMatchCodePoints);
+
+    /// <summary>The common substring on its own (when the texts were not read).</summary>
+    public Highlight MatchAlone(LcsResult result) =>
+        Highlight.Around(result.Substring, 0, result.Length, 0, MaxMatchCodePoints);
 
     /// <summary>The whole text (up to <see cref="MaxShownCodePoints"/>) with the match marked.</summary>
     public Highlight Whole(string text, int offset) =>
-        Highlight.Around(text, offset, Task?.Result?.Length ?? 0, MaxShownCodePoints / 2, maxMatch: MaxShownCodePoints);
+        Highlight.Around(text, offset, Task?.Result?.Length ?? 0, MaxShownCodePoints / 2, MaxShownCodePoints);
+
+    /// <summary>This page's address with the texts asked for.</summary>
+    public string TextsUrl => Url.Page("/Task", new { id = Id, texts = "full" })!;
+
+    /// <summary>The address the live script fetches the content from.</summary>
+    public string ViewUrl => Url.Page("/Task", "View", new { id = Id, texts = Texts })!;
+
+    private async Task LoadAsync()
+    {
+        var basic = await CallAsync(async () => await client.GetTaskAsync(
+            new GetTaskRequest { Id = Id, View = TaskView.Basic }, cancellationToken: HttpContext.RequestAborted));
+        Task = basic?.Task;
+        if (Task is null || !(Texts == "full" || (long)Task.TextALength + Task.TextBLength <= InlineTextsCodePoints))
+        {
+            return;
+        }
+        // TaskService offers both full texts or none; a window around the match needs a new view.
+        var full = await CallAsync(async () => await client.GetTaskAsync(
+            new GetTaskRequest { Id = Id, View = TaskView.Full }, cancellationToken: HttpContext.RequestAborted));
+        if (full is not null)
+        {
+            Task = full.Task;
+            HasTexts = true;
+        }
+    }
 }

@@ -23,10 +23,6 @@ public sealed class TasksModel(TaskServiceClient client) : TaskServicePageModel
     [BindProperty(SupportsGet = true)]
     public string? PageToken { get; set; }
 
-    /// <summary>The task just submitted, marked in the list.</summary>
-    [BindProperty(SupportsGet = true)]
-    public string? Created { get; set; }
-
     /// <summary>This page of tasks; null when the service is down.</summary>
     public ListTasksResponse? Tasks { get; private set; }
 

@@ -77,15 +77,30 @@ public static class TaskDisplay
     public static string Format(Timestamp? time) =>
         time is null ? "\u2014" : time.ToDateTime().ToString("yyyy-MM-dd HH:mm:ss") + " UTC";
 
-    /// <summary>Time of day in UTC, <c>14:03:07</c>; a dash when unset.</summary>
-    public static string FormatTimeOfDay(Timestamp? time) =>
-        time is null ? "\u2014" : time.ToDateTime().ToString("HH:mm:ss");
+    /// <summary>Date and time in UTC without the zone, <c>2026-11-25 14:03:07</c>, for columns headed "(UTC)".</summary>
+    public static string FormatDateTime(Timestamp? time) =>
+        time is null ? "\u2014" : time.ToDateTime().ToString("yyyy-MM-dd HH:mm:ss");
 
     /// <summary>ISO 8601 for a <c>&lt;time datetime&gt;</c> attribute.</summary>
     public static string Iso(Timestamp? time) => time is null ? "" : time.ToDateTime().ToString("O");
 
     /// <summary>The first eight characters of an id, enough to tell tasks apart in a list.</summary>
     public static string ShortId(string id) => id.Length > 8 ? id[..8] : id;
+
+    /// <summary>At most <paramref name="maxCodePoints"/> code points of <paramref name="text"/>, with "…" when cut.</summary>
+    public static string Shorten(string text, int maxCodePoints) =>
+        CodePoints.Count(text) <= maxCodePoints ? text : CodePoints.Slice(text, 0, maxCodePoints) + "\u2026";
+
+    /// <summary>
+    /// Marks the idempotency keys the submit form makes up by itself, so the task page can tell
+    /// them from keys a person (or an API client) chose.
+    /// </summary>
+    public const string FormKeyPrefix = "web-form:";
+
+    /// <summary>The idempotency key when someone chose it; null when none was given or the form made it up.</summary>
+    public static string? ChosenIdempotencyKey(this LcsTask task) =>
+        string.IsNullOrEmpty(task.IdempotencyKey) || task.IdempotencyKey.StartsWith(FormKeyPrefix, StringComparison.Ordinal)
+            ? null : task.IdempotencyKey;
 
     /// <summary>A count with thousands separators.</summary>
     public static string Count(long n) => n.ToString("N0");

@@ -1,26 +1,22 @@
-using System.Text.Json;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
 using CeleryKube.Protos.V1;
 using Grpc.Core;
-using Microsoft.AspNetCore.Http.Features;
 using TaskServiceClient = CeleryKube.Protos.V1.TaskService.TaskServiceClient;
 
 namespace CeleryKube.Frontend.Services;
 
 /// <summary>
 /// <c>GET /events/tasks[?id=...]</c>: server-sent events relaying TaskService.WatchTasks to the
-/// browser. Events: <c>service</c> (<c>{"available":bool}</c>) and <c>task</c> (<see cref="TaskEvent"/>).
-/// When the service goes away the response ends and the browser's EventSource reconnects by itself
-/// every few seconds, which is how the pages notice that it is back.
+/// browser. Events: <c>service</c> (<c>{"available":bool}</c>) and <c>task</c> (a <see cref="TaskRow"/>).
+/// The stream is known to be live when WatchTasks sends its response headers. When the service
+/// goes away the response ends and the browser's EventSource reconnects by itself every few
+/// seconds, which is how the pages notice that it is back.
 /// </summary>
 public static class TaskEventStream
 {
-    /// <summary>One task change as the page script sees it.</summary>
-    /// <param name="Id">Task id.</param>
-    /// <param name="State">State slug, e.g. <c>running</c>.</param>
-    /// <param name="Progress">0 to 1.</param>
-    public sealed record TaskEvent(string Id, string State, double Progress);
-
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    /// <summary>How long the browser waits before it reconnects.</summary>
+    public static readonly TimeSpan ReconnectAfter = TimeSpan.FromSeconds(3);
 
     /// <summary>Maps the event stream endpoint.</summary>
     public static IEndpointRouteBuilder MapTaskEvents(this IEndpointRouteBuilder endpoints)
@@ -29,65 +25,102 @@ public static class TaskEventStream
         return endpoints;
     }
 
-    private static async Task RelayAsync(HttpContext http, TaskServiceClient client, IHostApplicationLifetime lifetime, ILoggerFactory loggers, string? id)
+    private static async Task<IResult> RelayAsync(HttpContext http, TaskServiceClient client, IHostApplicationLifetime lifetime, ILoggerFactory loggers, string? id)
     {
-        http.Response.ContentType = "text/event-stream";
-        http.Response.Headers.CacheControl = "no-cache";
-        http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         // Stop relaying when the browser leaves or the frontend shuts down (else shutdown waits for us).
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
-        var token = stop.Token;
-
-        await WriteAsync(http, "retry: 3000\n\n", token);
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
+        http.Response.RegisterForDispose(stop);
+        var request = new WatchTasksRequest();
+        if (!string.IsNullOrEmpty(id))
+        {
+            request.TaskIds.Add(id);
+        }
+        var watch = client.WatchTasks(request, cancellationToken: stop.Token);
+        http.Response.RegisterForDispose(watch);
         try
         {
-            var request = new WatchTasksRequest();
-            if (!string.IsNullOrEmpty(id))
-            {
-                request.TaskIds.Add(id);
-            }
-            using var watch = client.WatchTasks(request, cancellationToken: token);
-            // The stream says nothing until a task changes; a unary call tells us now whether the
-            // service is up, so the page can clear its banner at once. For one task it also
-            // reads the task, since it may have changed between the page's render and now.
-            LcsTask? current = null;
-            if (string.IsNullOrEmpty(id))
-            {
-                await client.ListTasksAsync(new ListTasksRequest { PageSize = 1 }, cancellationToken: token);
-            }
-            else
-            {
-                current = (await client.GetTaskAsync(new GetTaskRequest { Id = id }, cancellationToken: token)).Task;
-            }
-            await WriteEventAsync(http, "service", new { available = true }, token);
+            await watch.ResponseHeadersAsync;
+        }
+        catch (RpcException ex) when (!ex.IsServiceDown())
+        {
+            // A bad id: no stream to retry, so an HTTP error (EventSource then stops reconnecting).
+            var problem = PageProblem.From(ex);
+            return TypedResults.Problem(problem.Message, statusCode: problem.StatusCode, title: problem.Title);
+        }
+        catch (RpcException)
+        {
+            return TypedResults.ServerSentEvents(Announce(available: false));
+        }
+        var log = loggers.CreateLogger(typeof(TaskEventStream));
+        return TypedResults.ServerSentEvents(RelayEventsAsync(watch, client, id, log, stop.Token));
+    }
+
+    private static async IAsyncEnumerable<SseItem<object>> Announce(bool available)
+    {
+        await Task.CompletedTask;
+        yield return Service(available);
+    }
+
+    private static async IAsyncEnumerable<SseItem<object>> RelayEventsAsync(
+        AsyncServerStreamingCall<WatchTasksResponse> watch, TaskServiceClient client, string? id, ILogger log,
+        [EnumeratorCancellation] CancellationToken token)
+    {
+        yield return Service(available: true);
+        if (!string.IsNullOrEmpty(id))
+        {
+            // The task may have changed between the page's render and the stream's start.
+            var current = await ReadAsync(client, id, token);
             if (current is not null)
             {
-                await WriteEventAsync(http, "task", new TaskEvent(current.Id, current.State.Slug(), current.Progress), token);
+                yield return Changed(current);
             }
-
-            await foreach (var change in watch.ResponseStream.ReadAllAsync(token))
+        }
+        var changes = watch.ResponseStream;
+        while (true)
+        {
+            bool more;
+            bool? serviceDown = null;
+            try
             {
-                var task = change.Task;
-                await WriteEventAsync(http, "task", new TaskEvent(task.Id, task.State.Slug(), task.Progress), token);
+                more = await changes.MoveNext(token);
             }
-        }
-        catch (RpcException ex) when (!token.IsCancellationRequested)
-        {
-            loggers.CreateLogger(typeof(TaskEventStream)).LogInformation("WatchTasks ended: {Status}", ex.Status);
-            await WriteEventAsync(http, "service", new { available = !ex.IsServiceDown() }, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or RpcException && token.IsCancellationRequested)
-        {
-            // The browser left or the frontend is stopping: nothing to tell anyone.
+            catch (RpcException ex) when (!token.IsCancellationRequested)
+            {
+                log.LogInformation("WatchTasks ended: {Status}", ex.Status);
+                more = false;
+                serviceDown = ex.IsServiceDown();
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or RpcException && token.IsCancellationRequested)
+            {
+                // The browser left or the frontend is stopping: nothing to tell anyone.
+                yield break;
+            }
+            if (serviceDown is { } down)
+            {
+                yield return Service(!down);
+            }
+            if (!more)
+            {
+                yield break;
+            }
+            yield return Changed(changes.Current.Task);
         }
     }
 
-    private static Task WriteEventAsync(HttpContext http, string name, object data, CancellationToken token) =>
-        WriteAsync(http, $"event: {name}\ndata: {JsonSerializer.Serialize(data, Json)}\n\n", token);
-
-    private static async Task WriteAsync(HttpContext http, string text, CancellationToken token)
+    private static async Task<LcsTask?> ReadAsync(TaskServiceClient client, string id, CancellationToken token)
     {
-        await http.Response.WriteAsync(text, token);
-        await http.Response.Body.FlushAsync(token);
+        try
+        {
+            return (await client.GetTaskAsync(new GetTaskRequest { Id = id }, cancellationToken: token)).Task;
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+        {
+            return null;
+        }
     }
+
+    private static SseItem<object> Service(bool available) =>
+        new(new { available }, "service") { ReconnectionInterval = ReconnectAfter };
+
+    private static SseItem<object> Changed(LcsTask task) => new(TaskRow.From(task, DateTimeOffset.UtcNow), "task");
 }

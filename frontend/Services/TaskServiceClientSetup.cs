@@ -10,8 +10,8 @@ namespace CeleryKube.Frontend.Services;
 /// <summary>Wires the TaskService gRPC client: retries on <c>Unavailable</c>, a deadline on every unary call.</summary>
 public static class TaskServiceClientSetup
 {
-    /// <summary>Largest request the pages accept: two texts at the service's default limit, UTF-8, with room to spare.</summary>
-    public const long MaxUploadBytes = 100L * 1024 * 1024;
+    /// <summary>Largest gRPC message either way: two texts at the service's default limit, UTF-8, with room to spare.</summary>
+    public const int MaxMessageBytes = 128 * 1024 * 1024;
 
     /// <summary>Registers <see cref="TaskServiceClient"/> for <see cref="FrontendOptions.TaskServiceUrl"/>.</summary>
     public static IServiceCollection AddTaskServiceClient(this IServiceCollection services, FrontendOptions options)
@@ -22,21 +22,21 @@ public static class TaskServiceClientSetup
             {
                 channel.ServiceConfig = new ServiceConfig { MethodConfigs = { RetryOnUnavailable() } };
                 // A full task view carries both texts, which can be tens of megabytes.
-                channel.MaxReceiveMessageSize = (int)MaxUploadBytes;
-                channel.MaxSendMessageSize = (int)MaxUploadBytes;
+                channel.MaxReceiveMessageSize = MaxMessageBytes;
+                channel.MaxSendMessageSize = MaxMessageBytes;
             })
             .AddInterceptor<DefaultDeadlineInterceptor>();
         return services;
     }
 
     /// <summary>Raises the form and body limits so a large text (typed or uploaded) reaches the service.</summary>
-    public static void AllowLargeUploads(this WebApplicationBuilder builder)
+    public static void AllowLargeUploads(this WebApplicationBuilder builder, FrontendOptions options)
     {
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxUploadBytes);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxUploadBytes);
         builder.Services.Configure<FormOptions>(o =>
         {
-            o.ValueLengthLimit = (int)MaxUploadBytes;
-            o.MultipartBodyLengthLimit = MaxUploadBytes;
+            o.ValueLengthLimit = (int)Math.Min(int.MaxValue, options.MaxUploadBytes);
+            o.MultipartBodyLengthLimit = options.MaxUploadBytes;
         });
     }
 

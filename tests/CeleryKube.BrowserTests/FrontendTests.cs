@@ -4,79 +4,172 @@ using CeleryKube.Protos.V1;
 using Grpc.Core;
 using Microsoft.Playwright;
 using Xunit;
+using static CeleryKube.BrowserTests.Pages;
 using static Microsoft.Playwright.Assertions;
 
 namespace CeleryKube.BrowserTests;
 
-/// <summary>
-/// The web frontend in a real browser against the real stack (issue 4). The tests share one
-/// stack and run one after another (one xunit class), so stopping task-service affects no other test.
-/// </summary>
-public sealed partial class FrontendTests(BrowserStackFixture fixture) : IClassFixture<BrowserStackFixture>
+/// <summary>The web frontend in a real browser against the real stack: what a person sees and does.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class FrontendTests(BrowserStackFixture fixture)
 {
     private static readonly TimeSpan TaskTimeout = TimeSpan.FromSeconds(60);
 
     [Fact]
-    public async Task Small_pair_turns_succeeded_without_reload_and_task_page_highlights_the_substring()
+    public async Task Submitting_lands_on_the_task_page_which_shows_the_highlighted_result_without_reload()
     {
         var page = await fixture.NewPageAsync();
         // Emoji and accents before the match: offsets are code points, C# strings are UTF-16.
         var id = await SubmitAsync(page, "\U0001F600\u00e9\U0001F600 needle-xyz tail", "other \U0001F600 needle-xyz");
-        await fixture.ScreenshotAsync(page, "tasks-submitted");
+        await MarkDocumentAsync(page);
 
-        var row = page.Locator($"tr[data-task-id='{id}']");
-        await Expect(row.Locator(".badge")).ToHaveTextAsync("SUCCEEDED", new() { Timeout = 60_000 });
-        Assert.Contains("/Tasks?created=", page.Url); // still the page the submit led to: no reload was needed
-        await fixture.ScreenshotAsync(page, "tasks");
-
-        await row.GetByRole(AriaRole.Link).ClickAsync();
+        await Expect(page.Locator("#task-state")).ToHaveTextAsync("SUCCEEDED", new() { Timeout = 60_000 });
         await Expect(page.Locator("#context-a mark")).ToHaveTextAsync("\U0001F600 needle-xyz");
         await Expect(page.Locator("#context-b mark")).ToHaveTextAsync("\U0001F600 needle-xyz");
         await Expect(page.Locator("#offset-a")).ToHaveTextAsync("2");
         await Expect(page.Locator("#offset-b")).ToHaveTextAsync("6");
         await Expect(page.Locator("#context-a")).ToHaveTextAsync("\U0001F600\u00e9\U0001F600 needle-xyz tail");
+        Assert.True(await StillSameDocumentAsync(page), "the task page was reloaded");
+        Assert.EndsWith($"/Tasks/{id}", page.Url);
+        // The form made its own idempotency key up: nobody typed it, so it is not shown.
+        await Expect(page.GetByText("Idempotency key")).ToHaveCountAsync(0);
         await fixture.ScreenshotAsync(page, "task");
     }
 
     [Fact]
-    public async Task Pair_longer_than_1000_characters_runs_on_the_large_queue_and_cluster_page_shows_the_large_worker()
+    public async Task Queued_task_goes_to_running_with_moving_progress_then_to_its_result_while_the_person_watches()
+    {
+        // The large worker runs one task at a time: a slow brute-force task keeps it busy, so the
+        // next one waits in the queue until the first is cancelled.
+        var blockerPage = await fixture.NewPageAsync();
+        var blocker = await SubmitAsync(blockerPage, new string('a', 4000), new string('a', 4000), "BruteForce");
+        var blockerProgress = blockerPage.Locator("#task-progress");
+        await Expect(blockerProgress).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        var first = await ProgressAsync(blockerProgress, above: 0, TaskTimeout);
+        await ProgressAsync(blockerProgress, above: first, TaskTimeout); // it moves without a reload
+        await fixture.ScreenshotAsync(blockerPage, "task-running");
+
+        var page = await fixture.NewPageAsync();
+        var shared = new string('a', 2000);
+        var id = await SubmitAsync(page, "x" + shared + "y", "z" + shared + "w", "BruteForce");
+        await MarkDocumentAsync(page);
+        await Expect(page.Locator("#task-state")).ToHaveTextAsync("QUEUED");
+        // Every state the page shows, in order, as the person would see it.
+        await page.EvaluateAsync(@"() => {
+            window.__states = [document.getElementById('task-state').textContent];
+            new MutationObserver(() => {
+                const state = document.getElementById('task-state')?.textContent;
+                if (state && state !== window.__states.at(-1)) window.__states.push(state);
+            }).observe(document.getElementById('task-view'), { childList: true, subtree: true });
+        }");
+        await fixture.ScreenshotAsync(page, "task-queued");
+
+        // The cluster page counts the busy worker and the running task from the same read.
+        var cluster = await fixture.NewPageAsync();
+        await cluster.GotoAsync("/Cluster");
+        await Expect(cluster.Locator("#workers tr[data-worker-queue='large'] td[data-label='Running']")).ToHaveTextAsync("1 / 1");
+        await Expect(cluster.Locator(".state-counts a[href$='state=running'] strong")).ToHaveTextAsync("1");
+
+        await blockerPage.GetByRole(AriaRole.Button, new() { Name = "Cancel task" }).ClickAsync();
+        await Expect(blockerPage.Locator("#task-state")).ToHaveTextAsync("CANCELLED", new() { Timeout = 60_000 });
+        Assert.Equal(TaskState.Cancelled, (await fixture.Stack.WaitForFinalAsync(blocker)).State);
+
+        await Expect(page.Locator("#task-progress")).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await fixture.ScreenshotAsync(page, "task-running-after-queued");
+        // Brute force takes its time on a busy machine: wait for the store, then the page must follow at once.
+        Assert.Equal(TaskState.Succeeded, (await fixture.Stack.WaitForFinalAsync(id, TimeSpan.FromMinutes(3))).State);
+        await Expect(page.Locator("#task-state")).ToHaveTextAsync("SUCCEEDED", new() { Timeout = 10_000 });
+        Assert.Equal(["QUEUED", "RUNNING", "SUCCEEDED"], await page.EvaluateAsync<string[]>("() => window.__states"));
+        await Expect(page.Locator("#match-length")).ToHaveTextAsync("2,000");
+        await Expect(page.Locator("#context-a mark")).ToHaveCountAsync(1);
+        Assert.True(await StillSameDocumentAsync(page), "the task page was reloaded");
+    }
+
+    [Fact]
+    public async Task Cluster_page_shows_an_idle_worker_as_idle_right_after_its_task_finished()
     {
         var page = await fixture.NewPageAsync();
         var shared = RandomText(300, seed: 7);
         var id = await SubmitAsync(page, RandomText(900, seed: 1) + shared + RandomText(200, seed: 2), RandomText(100, seed: 3) + shared);
-
-        var row = page.Locator($"tr[data-task-id='{id}']");
-        await Expect(row.Locator("td").Nth(3)).ToHaveTextAsync("large");
-        await Expect(row.Locator(".badge")).ToHaveTextAsync("SUCCEEDED", new() { Timeout = 60_000 });
+        await Expect(page.Locator(".facts")).ToContainTextAsync("large");
+        await fixture.Stack.WaitForFinalAsync(id, TaskTimeout);
 
         await page.GotoAsync("/Cluster");
-        await Expect(page.Locator("#workers tr[data-worker-queue='large']")).ToHaveCountAsync(1);
+        var worker = page.Locator("#workers tr[data-worker-queue='large']");
+        await Expect(worker).ToHaveCountAsync(1);
+        // The worker's own heartbeat may still say "1 active" for a few seconds; the store knows better.
+        await Expect(worker.Locator("td[data-label='Running']")).ToHaveTextAsync("0 / 1", new() { Timeout = 2_000 });
+        await Expect(page.Locator(".state-counts a[href$='state=running'] strong")).ToHaveTextAsync("0");
         await Expect(page.Locator("#queues tr[data-queue='lcs.large']")).ToBeVisibleAsync();
-        await fixture.ScreenshotAsync(page, "cluster");
-        var narrow = await fixture.NewPageAsync(width: 375);
-        await narrow.GotoAsync("/Cluster");
-        await fixture.ScreenshotAsync(narrow, "cluster-375");
     }
 
     [Fact]
-    public async Task Brute_force_on_big_input_shows_moving_progress_and_can_be_cancelled()
+    public async Task Task_list_patches_rows_from_events_shows_the_substring_and_a_dated_created_column()
     {
         var page = await fixture.NewPageAsync();
-        // Brute force extends every pair of start positions while the texts agree: on one repeated
-        // letter that is cubic work, tens of seconds, while the test needs only a few.
-        var id = await SubmitAsync(page, new string('a', 4000), new string('a', 4000), "BruteForce");
+        var rowFetches = 0;
+        page.Request += (_, request) => { if (request.Url.Contains("handler=Rows")) Interlocked.Increment(ref rowFetches); };
+        await page.GotoAsync("/Tasks");
+        await Expect(page.Locator("#live-status")).ToHaveTextAsync("Live");
+        await MarkDocumentAsync(page);
 
-        await page.GotoAsync($"/Tasks/{id}");
-        var progress = page.Locator("#task-progress");
-        await Expect(progress).ToBeVisibleAsync(new() { Timeout = 60_000 });
-        var first = await ProgressAsync(progress, above: 0);
-        await ProgressAsync(progress, above: first); // it moves without a reload
-        await fixture.ScreenshotAsync(page, "task-running");
+        var submitted = await fixture.Stack.Tasks.SubmitLcsAsync(new SubmitLcsRequest
+        {
+            TextA = "1the-shared-part-" + new string('s', 60) + "2",
+            TextB = "3the-shared-part-" + new string('s', 60) + "4",
+        }, deadline: DateTime.UtcNow.AddSeconds(30));
+        var row = page.Locator($"tr[data-task-id='{submitted.Task.Id}']");
+        await Expect(row.Locator(".badge")).ToHaveTextAsync("SUCCEEDED", new() { Timeout = 60_000 });
+        await Expect(page.Locator("tbody tr[data-task-id]").First).ToHaveAttributeAsync("data-task-id", submitted.Task.Id);
+        // The substring itself, shortened, and its length.
+        await Expect(row.Locator("[data-field=match]")).ToHaveTextAsync("the-shared-part-" + new string('s', 24) + "\u2026");
+        await Expect(row.Locator("[data-field=matchLength]")).ToHaveTextAsync("76");
+        await Expect(row.Locator("[data-field=created]")).ToHaveTextAsync(new Regex(@"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"));
+        Assert.Equal(0, rowFetches);
+        Assert.True(await StillSameDocumentAsync(page), "the list was reloaded");
+        await fixture.ScreenshotAsync(page, "tasks");
+    }
 
-        await page.GetByRole(AriaRole.Button, new() { Name = "Cancel task" }).ClickAsync();
-        await Expect(page.Locator("#task-state")).ToHaveTextAsync("CANCELLED", new() { Timeout = 60_000 });
-        var task = await fixture.Stack.WaitForFinalAsync(id);
-        Assert.Equal(TaskState.Cancelled, task.State);
+    [Fact]
+    public async Task A_long_match_is_highlighted_in_one_piece_and_says_how_much_is_left_out()
+    {
+        var page = await fixture.NewPageAsync();
+        var match = new string('m', 700);
+        var id = await SubmitAsync(page, "A" + match + "B", "C" + match + "D");
+        await Expect(page.Locator("#task-state")).ToHaveTextAsync("SUCCEEDED", new() { Timeout = 60_000 });
+        var mark = page.Locator("#context-a mark");
+        await Expect(mark).ToHaveCountAsync(1);
+        await Expect(mark).ToHaveTextAsync(new string('m', 600));
+        await Expect(page.Locator("#context-a .match-rest")).ToHaveTextAsync("(the match goes on for 100 more code points)");
+        Assert.NotNull(id);
+    }
+
+    [Fact]
+    public async Task Large_inputs_are_not_loaded_with_the_page_but_on_request()
+    {
+        var shared = "common-core-" + RandomText(50, seed: 11);
+        var submitted = await fixture.Stack.Tasks.SubmitLcsAsync(new SubmitLcsRequest
+        {
+            TextA = RandomText(12_000, seed: 12) + shared,
+            TextB = shared + RandomText(12_000, seed: 13),
+            IdempotencyKey = "chosen-by-a-person-42",
+        }, deadline: DateTime.UtcNow.AddSeconds(30));
+        var id = submitted.Task.Id;
+        await fixture.Stack.WaitForFinalAsync(id, TaskTimeout);
+
+        var page = await fixture.NewPageAsync();
+        var response = await page.GotoAsync($"/Tasks/{id}");
+        var html = await response!.TextAsync();
+        Assert.DoesNotContain(RandomText(12_000, seed: 12)[..200], html); // the texts were not sent
+        await Expect(page.Locator("#match mark")).ToContainTextAsync(shared);
+        await Expect(page.Locator("#context-a")).ToHaveCountAsync(0);
+        // A key someone chose is shown.
+        await Expect(page.Locator(".facts")).ToContainTextAsync("chosen-by-a-person-42");
+        await fixture.ScreenshotAsync(page, "task-large");
+
+        await page.Locator("#show-texts").ClickAsync();
+        await Expect(page.Locator("#context-a mark")).ToContainTextAsync(shared);
+        await Expect(page.Locator("#context-b mark")).ToContainTextAsync(shared);
     }
 
     [Fact]
@@ -127,6 +220,19 @@ public sealed partial class FrontendTests(BrowserStackFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task On_a_phone_the_task_list_does_not_scroll_sideways()
+    {
+        var wide = await fixture.NewPageAsync();
+        await SubmitAsync(wide, "phone layout check " + new string('p', 30), "another phone layout check");
+        var page = await fixture.NewPageAsync(width: 375);
+        await page.GotoAsync("/Tasks");
+        await Expect(page.Locator("tbody tr[data-task-id]").First).ToBeVisibleAsync();
+        Assert.Equal(0, await SidewaysOverflowAsync(page));
+        // Each cell says what it is, since there is no header row to look up to.
+        await Expect(page.Locator("tbody tr[data-task-id]").First.Locator("td[data-label='Created (UTC)']")).ToBeVisibleAsync();
+    }
+
+    [Fact]
     public async Task Banner_appears_while_task_service_is_down_and_the_page_recovers_by_itself()
     {
         var page = await fixture.NewPageAsync();
@@ -154,45 +260,4 @@ public sealed partial class FrontendTests(BrowserStackFixture fixture) : IClassF
         var id = await SubmitAsync(other, "back again", "again and back");
         await Expect(page.Locator($"tr[data-task-id='{id}'] .badge")).ToHaveTextAsync("SUCCEEDED", new() { Timeout = 60_000 });
     }
-
-    /// <summary>Fills the home page form, submits it and returns the new task's id from the list URL.</summary>
-    private static async Task<string> SubmitAsync(IPage page, string textA, string textB, string algorithm = "SuffixArray")
-    {
-        await page.GotoAsync("/");
-        await page.GetByLabel("First text", new() { Exact = true }).FillAsync(textA);
-        await page.GetByLabel("Second text", new() { Exact = true }).FillAsync(textB);
-        await page.GetByLabel("Algorithm").SelectOptionAsync(algorithm);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Submit task" }).ClickAsync();
-        await page.WaitForURLAsync(CreatedUrl());
-        var id = CreatedUrl().Match(page.Url).Groups[1].Value;
-        await Expect(page.Locator($"tr[data-task-id='{id}']")).ToBeVisibleAsync();
-        return id;
-    }
-
-    /// <summary>Waits until the progress bar's value exceeds <paramref name="above"/> and returns it.</summary>
-    private static async Task<double> ProgressAsync(ILocator progress, double above)
-    {
-        var deadline = DateTime.UtcNow + TaskTimeout;
-        while (true)
-        {
-            var value = double.Parse(await progress.GetAttributeAsync("value") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
-            var live = await progress.EvaluateAsync<double>("p => p.value");
-            value = Math.Max(value, live);
-            if (value > above) return value;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"progress stayed at {value} (waiting for more than {above})");
-            await progress.Page.WaitForTimeoutAsync(100); // polling interval with a deadline above, not a fixed wait
-        }
-    }
-
-    private static string RandomText(int length, int seed)
-    {
-        var random = new Random(seed);
-        return string.Create(length, random, (span, r) =>
-        {
-            for (var i = 0; i < span.Length; i++) span[i] = (char)('a' + r.Next(26));
-        });
-    }
-
-    [GeneratedRegex(@"/Tasks\?created=([0-9a-fA-F-]{36})")]
-    private static partial Regex CreatedUrl();
 }

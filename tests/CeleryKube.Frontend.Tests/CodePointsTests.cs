@@ -34,18 +34,32 @@ public sealed class HighlightTests
         Assert.Equal($"{Grin}\u00e9", h.Before);
         Assert.Equal($"{Grin} needle", h.Match);
         Assert.Equal(" tail", h.After);
-        Assert.False(h.CutBefore || h.CutMatch || h.CutAfter);
+        Assert.False(h.CutBefore || h.CutAfter);
+        Assert.Equal(0, h.MatchLeftOut);
     }
 
     [Fact]
-    public void Cuts_long_context_and_long_matches()
+    public void Cuts_long_context()
     {
         var text = new string('x', 50) + new string('m', 30) + new string('y', 50);
+        var h = Highlight.Around(text, offset: 50, length: 30, context: 5, maxMatch: 30);
+        Assert.Equal("xxxxx", h.Before);
+        Assert.Equal(new string('m', 30), h.Match);
+        Assert.Equal("yyyyy", h.After);
+        Assert.True(h.CutBefore && h.CutAfter);
+    }
+
+    [Fact]
+    public void A_long_match_is_shown_from_its_start_in_one_piece_with_what_was_left_out()
+    {
+        var text = new string('x', 50) + "m" + new string('n', 28) + "o" + new string('y', 50);
         var h = Highlight.Around(text, offset: 50, length: 30, context: 5, maxMatch: 9);
         Assert.Equal("xxxxx", h.Before);
-        Assert.Equal("yyyyy", h.After);
-        Assert.Equal("mmmmmm\u2026mmm", h.Match);
-        Assert.True(h.CutBefore && h.CutMatch && h.CutAfter);
+        Assert.Equal("mnnnnnnnn", h.Match);
+        Assert.DoesNotContain("\u2026", h.Match);
+        Assert.Equal(21, h.MatchLeftOut);
+        Assert.Equal("", h.After); // text after an unseen end would not read as "after the match"
+        Assert.True(h.CutBefore && h.CutAfter);
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 // CeleryKube pages: live updates on top of pages that already work without JavaScript.
-// - [data-live-tasks] tables follow /events/tasks (server-sent events relaying WatchTasks).
-// - [data-live-task] (task page) follows one task and reloads when its state changes.
+// - [data-live-tasks] tables patch their rows from /events/tasks (server-sent events relaying
+//   WatchTasks); each event is a row's values, already formatted by the server.
+// - #task-view (task page) follows one task: progress in place, and its content fetched again
+//   (without the layout) when the state changes.
 // - [data-autorefresh] (cluster page) swaps in fresh content every few seconds.
 // - #service-banner shows while TaskService is unreachable; pages recover when it is back.
 "use strict";
@@ -15,7 +17,7 @@
   }
 
   // Follows task events; EventSource reconnects by itself (the server asks for 3 s) after the
-  // stream ends, e.g. while task-service is down. onTask gets {id, state, progress}.
+  // stream ends, e.g. while task-service is down. onTask gets a row (see Services/TaskRow.cs).
   // onAvailable(afterOutage) runs each time the stream (re)opens with the service up: events
   // may have been missed before it, so callers re-read what they show.
   function watchTasks(query, onTask, onAvailable) {
@@ -42,18 +44,39 @@
     progress.textContent = Math.round(value * 100) + "%";
   }
 
-  // Task list: progress changes are applied in place; anything else (a new task, a state
-  // change) re-fetches the rows from the server, which renders them exactly like a reload.
+  // Puts a row's values into the markup of Pages/Shared/_TaskRow.cshtml.
+  function fillRow(tr, row) {
+    tr.dataset.taskId = row.id;
+    tr.dataset.state = row.state;
+    tr.dataset.created = row.createdIso;
+    for (const el of tr.querySelectorAll("[data-field]")) el.textContent = row[el.dataset.field];
+    const shown = { finished: row.finished, running: row.state === "running", cancelling: row.cancelling };
+    for (const el of tr.querySelectorAll("[data-show]")) el.hidden = !shown[el.dataset.show];
+    tr.querySelector("[data-field=match]").hidden = row.match === "";
+    tr.querySelector(".badge").className = "badge badge-" + row.state;
+    const link = tr.querySelector("a");
+    link.href = "/Tasks/" + encodeURIComponent(row.id);
+    link.title = row.id;
+    const box = tr.querySelector("input[name=ids]");
+    box.value = row.id;
+    box.setAttribute("aria-label", "Select task " + row.shortId);
+    tr.querySelector("time").setAttribute("datetime", row.createdIso);
+    const progress = tr.querySelector("progress");
+    progress.setAttribute("aria-label", "Progress of task " + row.shortId);
+    setProgress(progress, row.progress);
+  }
+
+  // Task list: known rows are patched in place; a new task matching the filter is added on top
+  // of the first page. Only after an outage (events missed) are the rows fetched again.
   const table = document.querySelector("[data-live-tasks]");
   if (table) {
-    const tbody = table.querySelector("tbody");
-    let refetchTimer = null;
-    let refetching = false;
+    const tbody = table.tBodies[0];
+    const template = document.getElementById("task-row-template");
+    const total = document.getElementById("task-total");
+    const { firstPage, stateFilter, queueFilter } = table.dataset;
+    const pageSize = Number(table.dataset.pageSize);
 
     async function refetchRows() {
-      refetchTimer = null;
-      if (refetching) { scheduleRefetch(); return; }
-      refetching = true;
       try {
         const response = await fetch(table.dataset.rowsUrl, { headers: { Accept: "text/html" } });
         if (!response.ok) { setServiceAvailable(response.status !== 503); return; }
@@ -62,39 +85,65 @@
         for (const box of tbody.querySelectorAll("input[name=ids]")) box.checked = checked.has(box.value);
       } catch {
         // The frontend is unreachable; the event stream's reconnect will try again.
-      } finally {
-        refetching = false;
       }
     }
 
-    function scheduleRefetch() {
-      if (refetchTimer === null) refetchTimer = setTimeout(refetchRows, 250);
+    function addRow(row) {
+      if (firstPage !== "true") return;
+      if ((stateFilter && row.state !== stateFilter) || (queueFilter && row.queue !== queueFilter)) return;
+      const newest = tbody.querySelector("tr[data-task-id]");
+      // An older task changed: its place is further down the list, not on top.
+      if (newest && newest.dataset.created > row.createdIso) return;
+      const tr = template.content.firstElementChild.cloneNode(true);
+      fillRow(tr, row);
+      tr.classList.add("row-new");
+      tbody.insertBefore(tr, newest);
+      tbody.querySelector(".empty-row").hidden = true;
+      const rows = tbody.querySelectorAll("tr[data-task-id]");
+      if (rows.length > pageSize) rows[rows.length - 1].remove();
+      if (total) total.textContent = (Number(total.textContent.replace(/\D/g, "")) + 1).toLocaleString("en-US");
     }
 
-    watchTasks("", (task) => {
-      const row = tbody.querySelector(`tr[data-task-id="${CSS.escape(task.id)}"]`);
-      if (row && row.dataset.state === task.state) {
-        setProgress(row.querySelector("progress"), task.progress);
-      } else {
-        scheduleRefetch();
-      }
-    }, () => scheduleRefetch());
+    watchTasks("", (row) => {
+      const tr = tbody.querySelector(`tr[data-task-id="${CSS.escape(row.id)}"]`);
+      if (tr) fillRow(tr, row); else addRow(row);
+    }, (afterOutage) => { if (afterOutage) refetchRows(); });
   }
 
-  // Task page: follow one unfinished task.
-  const taskHead = document.querySelector("[data-live-task]");
-  if (taskHead) {
-    const id = taskHead.dataset.liveTask;
-    watchTasks("?id=" + encodeURIComponent(id), (task) => {
-      if (task.id !== id) return;
-      if (task.state !== taskHead.dataset.state) {
-        location.reload();
-        return;
+  // Task page: follow one unfinished task until it finishes.
+  const view = document.getElementById("task-view");
+  const head = () => view.querySelector("[data-task]");
+  if (view && head() && head().dataset.live === "true") {
+    const id = head().dataset.task;
+    let wanted = head().dataset.state;
+    let loading = false;
+
+    // Fetches the content again until it shows the latest state an event announced.
+    async function reloadView() {
+      if (loading) return;
+      loading = true;
+      try {
+        while (head() && head().dataset.state !== wanted) {
+          const response = await fetch(head().dataset.viewUrl, { headers: { Accept: "text/html" } });
+          if (!response.ok) { setServiceAvailable(response.status !== 503); return; }
+          view.innerHTML = await response.text();
+          if (head() && head().dataset.live !== "true") { source.close(); return; }
+        }
+      } catch {
+        // The frontend is unreachable; the next event or reconnect tries again.
+      } finally {
+        loading = false;
       }
-      setProgress(document.getElementById("task-progress"), task.progress);
+    }
+
+    const source = watchTasks("?id=" + encodeURIComponent(id), (row) => {
+      if (row.id !== id) return;
+      wanted = row.state;
+      if (row.state !== head().dataset.state) { reloadView(); return; }
+      setProgress(document.getElementById("task-progress"), row.progress);
       const text = document.getElementById("task-progress-text");
-      if (text) text.textContent = Math.round(task.progress * 100) + "%";
-    }, (afterOutage) => { if (afterOutage) location.reload(); });
+      if (text) text.textContent = Math.round(row.progress * 100) + "%";
+    }, () => {});
   }
 
   // Dashboards: fetch the page again and swap its main content, keeping scroll position.

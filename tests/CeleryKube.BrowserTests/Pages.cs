@@ -1,0 +1,63 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace CeleryKube.BrowserTests;
+
+/// <summary>What the browser tests do on the pages again and again.</summary>
+internal static partial class Pages
+{
+    /// <summary>Fills the home page form, submits it, and returns the new task's id from the task page it lands on.</summary>
+    public static async Task<string> SubmitAsync(IPage page, string textA, string textB, string algorithm = "SuffixArray")
+    {
+        await page.GotoAsync("/");
+        await page.GetByLabel("First text", new() { Exact = true }).FillAsync(textA);
+        await page.GetByLabel("Second text", new() { Exact = true }).FillAsync(textB);
+        await page.GetByLabel("Algorithm").SelectOptionAsync(algorithm);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Submit task" }).ClickAsync();
+        await page.WaitForURLAsync(TaskUrl());
+        var id = TaskUrl().Match(page.Url).Groups[1].Value;
+        await Expect(page.Locator("#task-state")).ToBeVisibleAsync();
+        return id;
+    }
+
+    /// <summary>
+    /// How far the page, or any scrollable table box on it, reaches beyond the screen sideways,
+    /// in pixels; 0 when nothing scrolls sideways.
+    /// </summary>
+    public static Task<int> SidewaysOverflowAsync(IPage page) => page.EvaluateAsync<int>(@"() => Math.max(0,
+        document.documentElement.scrollWidth - window.innerWidth,
+        ...[...document.querySelectorAll('.table-scroll')].map(e => e.scrollWidth - e.clientWidth))");
+
+    /// <summary>Marks the document, so a later check can tell that it was never reloaded.</summary>
+    public static Task MarkDocumentAsync(IPage page) => page.EvaluateAsync("() => { window.__notReloaded = true; }");
+
+    /// <summary>True when the document marked by <see cref="MarkDocumentAsync"/> is still the one shown.</summary>
+    public static Task<bool> StillSameDocumentAsync(IPage page) => page.EvaluateAsync<bool>("() => window.__notReloaded === true");
+
+    /// <summary>Waits until the progress bar's value exceeds <paramref name="above"/> and returns it.</summary>
+    public static async Task<double> ProgressAsync(ILocator progress, double above, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var value = await progress.EvaluateAsync<double>("p => p.value");
+            if (value > above) return value;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"progress stayed at {value} (waiting for more than {above})");
+            await progress.Page.WaitForTimeoutAsync(100); // polling interval with a deadline above, not a fixed wait
+        }
+    }
+
+    /// <summary>A random lower-case text.</summary>
+    public static string RandomText(int length, int seed)
+    {
+        var random = new Random(seed);
+        return string.Create(length, random, (span, r) =>
+        {
+            for (var i = 0; i < span.Length; i++) span[i] = (char)('a' + r.Next(26));
+        });
+    }
+
+    [GeneratedRegex(@"/Tasks/([0-9a-fA-F-]{36})$")]
+    public static partial Regex TaskUrl();
+}

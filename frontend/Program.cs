@@ -12,6 +12,7 @@ return await ConfigurationGuard.RunAsync("frontend", async () =>
     builder.ListenHttp1(listen, options.Port);
     builder.AllowLargeUploads(options);
     builder.AddPageSecurity();
+    builder.AddWebSignIn(builder.Services.AddValidatedOptions<AuthOptions>(builder.Configuration, AuthOptions.SectionName));
     builder.Services.AddTaskServiceClient(options);
     builder.Services.AddRazorPages();
 
@@ -20,11 +21,15 @@ return await ConfigurationGuard.RunAsync("frontend", async () =>
     app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandlingPath = "/Error", StatusCodeSelector = PageProblem.HttpStatus });
     app.UseStatusCodePagesWithReExecute("/Error");
     app.UseStaticFiles();
+    // The post guard checks antiforgery tokens, which are bound to the signed-in person: authenticate first.
+    app.UseAuthentication();
     app.UseMiddleware<PostGuard>();
     app.UseRouting();
+    app.UseAuthorization();
     app.MapRazorPages();
     app.MapTaskEvents();
-    app.MapHealthChecks("/healthz");
+    app.MapSignOut();
+    app.MapHealthChecks("/healthz").AllowAnonymous();
     app.MapDefaultEndpoints();
     await app.RunAsync();
     return 0;

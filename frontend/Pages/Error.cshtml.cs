@@ -14,6 +14,7 @@ namespace CeleryKube.Frontend.Pages;
 /// </summary>
 [ResponseCache(Duration = 0, Location = ResponseCacheLocation.None, NoStore = true)]
 [IgnoreAntiforgeryToken]
+[Microsoft.AspNetCore.Authorization.AllowAnonymous]
 public sealed class ErrorModel : PageModel
 {
     /// <summary>The trace or request id to quote when reporting the problem.</summary>

@@ -25,7 +25,8 @@ public static class TaskServiceClientSetup
                 channel.MaxReceiveMessageSize = MaxMessageBytes;
                 channel.MaxSendMessageSize = MaxMessageBytes;
             })
-            .AddInterceptor<DefaultDeadlineInterceptor>();
+            .AddInterceptor<DefaultDeadlineInterceptor>()
+            .AddInterceptor<WebSignIn.AccessTokenInterceptor>();
         return services;
     }
 

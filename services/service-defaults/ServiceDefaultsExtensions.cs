@@ -64,10 +64,11 @@ public static class ServiceDefaultsExtensions
     /// <summary>Maps gRPC health, gRPC reflection (scoped to each port) and the Prometheus <c>/metrics</c> endpoint.</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapGrpcHealthChecksService();
-        app.MapGrpcService<PortScopedReflection.V1>();
-        app.MapGrpcService<PortScopedReflection.V1Alpha>();
-        app.MapPrometheusScrapingEndpoint();
+        // Probes and scrapers carry no user: these stay open even where pages need a sign-in.
+        app.MapGrpcHealthChecksService().AllowAnonymous();
+        app.MapGrpcService<PortScopedReflection.V1>().AllowAnonymous();
+        app.MapGrpcService<PortScopedReflection.V1Alpha>().AllowAnonymous();
+        app.MapPrometheusScrapingEndpoint().AllowAnonymous();
         return app;
     }
 }

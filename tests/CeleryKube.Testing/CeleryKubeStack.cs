@@ -15,6 +15,9 @@ public sealed record StackOptions
     /// <summary>Extra settings for every worker.</summary>
     public IReadOnlyDictionary<string, string> WorkerSettings { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Extra settings for the frontend (e.g. <c>Auth__*</c>).</summary>
+    public IReadOnlyDictionary<string, string> FrontendSettings { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Also start the web frontend.</summary>
     public bool WithFrontend { get; init; }
 }
@@ -143,6 +146,7 @@ public sealed class CeleryKubeStack : IAsyncDisposable
             ["Frontend__Port"] = port.ToString(),
             ["Frontend__TaskServiceUrl"] = PublicUrl,
         };
+        foreach (var (key, value) in options.FrontendSettings) env[key] = value;
         Frontend = new ServiceProcess("frontend", RepoPaths.ServiceDll("frontend", "CeleryKube.Frontend"), Path.Combine(Folder, "frontend"), env);
         FrontendUrl = $"http://127.0.0.1:{port}";
         await Frontend.StartAsync("Application started");

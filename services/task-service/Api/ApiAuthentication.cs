@@ -1,3 +1,4 @@
+using CeleryKube.ServiceDefaults;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;

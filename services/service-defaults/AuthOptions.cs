@@ -1,11 +1,14 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace CeleryKube.TaskService.Options;
+namespace CeleryKube.ServiceDefaults;
 
 /// <summary>
-/// Who may call the public TaskService (<c>Auth__*</c>): off by default, for a laptop run on
-/// loopback; on in the production overlay. When on, every call needs an OpenID Connect access
-/// token (JWT bearer) or an API key, and cancel, delete and retry need the operator role.
+/// Who may use CeleryKube (<c>Auth__*</c>), one section for task-service and the frontend so
+/// the two agree on the issuer, the role claim and the operator role. Off by default, for a
+/// laptop run on loopback; on in the production overlay. When on, the public TaskService needs an
+/// OpenID Connect access token (JWT bearer) or an API key, the web UI signs people in through the
+/// same issuer (and calls TaskService with their token), and cancel, delete and retry need the
+/// operator role.
 /// </summary>
 public sealed class AuthOptions : IValidatableObject
 {
@@ -32,7 +35,13 @@ public sealed class AuthOptions : IValidatableObject
     [Required]
     public string OperatorRole { get; set; } = "celerykube-operator";
 
-    /// <summary>Keys for command-line users and scripts, presented as the <c>x-api-key</c> header.</summary>
+    /// <summary>The frontend's client id at the issuer (web sign-in).</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>The frontend's client secret at the issuer (web sign-in; from a Secret).</summary>
+    public string? ClientSecret { get; set; }
+
+    /// <summary>task-service only: keys for command-line users and scripts, presented as the <c>x-api-key</c> header.</summary>
     public List<ApiKeyOptions> ApiKeys { get; set; } = [];
 
     /// <inheritdoc />

@@ -1,6 +1,6 @@
 namespace CeleryKube.Lcs;
 
-/// <summary>Which algorithm <see cref="LongestCommonSubstring.Find"/> uses. All return identical results.</summary>
+/// <summary>Which algorithm <see cref="LongestCommonSubstring"/> uses. All return identical results.</summary>
 public enum LcsAlgorithm
 {
     /// <summary>Linear time: SA-IS suffix array over both texts, LCP array, one scan. The default.</summary>

@@ -19,22 +19,24 @@ internal static unsafe class SaIs
     private const int PrefetchDistance = 32;
 
     /// <summary>
-    /// Fills <paramref name="sa"/> (at least text.Length long) with the suffix array of <paramref name="text"/>.
+    /// Fills <paramref name="sa"/> (at least text.Length long) with the suffix array of <paramref name="text"/>;
+    /// <paramref name="scratch"/> (as long) is working space whose contents are lost.
     /// Symbols must lie in [0, <paramref name="alphabetSize"/>) and the last symbol must be 0 and occur nowhere else.
     /// </summary>
-    public static void Build<T>(ReadOnlySpan<T> text, Span<int> sa, int alphabetSize, ProgressMeter meter, double progressStart, double progressEnd)
+    public static void Build<T>(ReadOnlySpan<T> text, Span<int> sa, Span<int> scratch, int alphabetSize, ProgressMeter meter, double progressStart, double progressEnd)
         where T : unmanaged, IEquatable<T>
     {
-        if (text.Length == 0 || Symbols.At(text, text.Length - 1) != 0 || sa.Length < text.Length)
+        if (text.Length == 0 || Symbols.At(text, text.Length - 1) != 0 || sa.Length < text.Length || scratch.Length < text.Length)
         {
             throw new ArgumentException("The text must end with a unique 0 sentinel.", nameof(text));
         }
 
         fixed (T* t = text)
         fixed (int* s = sa)
+        fixed (int* free = scratch)
         {
             var level = new Level(meter, progressStart, progressEnd);
-            Sort(t, s, text.Length, alphabetSize, level);
+            Sort(t, s, text.Length, alphabetSize, free, level);
         }
     }
 
@@ -61,7 +63,7 @@ internal static unsafe class SaIs
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Sort<T>(T* t, int* sa, int n, int k, Level level)
+    private static void Sort<T>(T* t, int* sa, int n, int k, int* scratch, Level level)
         where T : unmanaged, IEquatable<T>
     {
         if (n == 1)
@@ -78,7 +80,7 @@ internal static unsafe class SaIs
             fixed (int* pointers = pointerArray)
             {
                 var buckets = new Buckets(counts, pointers, k);
-                SortWithBuckets(t, sa, n, buckets, level);
+                SortWithBuckets(t, sa, n, scratch, buckets, level);
             }
         }
         finally
@@ -88,28 +90,38 @@ internal static unsafe class SaIs
         }
     }
 
-    private static void SortWithBuckets<T>(T* t, int* sa, int n, Buckets buckets, Level level)
+    private static void SortWithBuckets<T>(T* t, int* sa, int n, int* scratch, Buckets buckets, Level level)
         where T : unmanaged, IEquatable<T>
     {
         buckets.Count(t, n, level.Meter);
 
+        // The LMS positions in text order, at the end of this level's scratch; deeper levels use the space before.
+        int n1 = ListLms(t, n, scratch);
+        int* lms = scratch + (n - n1);
+
         // Stage 1: seed the LMS suffixes at their bucket ends (any order); one induce round sorts the LMS substrings.
         new Span<int>(sa, n).Clear();
         buckets.SetEnds();
-        int n1 = SeedUnsortedLms(t, sa, n, buckets.Pointers);
+        int* ends = buckets.Pointers;
+        for (int j = 0; j < n1; j++)
+        {
+            int p = lms[j];
+            sa[--ends[Symbols.At(t, p)]] = p;
+        }
+
         InduceL(t, sa, n, buckets, level.Meter);
         InduceS(t, sa, n, buckets, level.Meter, final: false);
         level.Mark(0.25);
 
         GatherSortedLms(sa, n, buckets);
-        int nameCount = NameLmsSubstrings(t, sa, n, n1, level.Meter);
+        int nameCount = NameLmsSubstrings(t, sa, n, n1, lms, level.Meter);
         level.Mark(0.35);
 
         // Stage 2: the reduced string sits at the end of sa, its suffix array goes to the start (2 * n1 <= n).
         int* reduced = sa + (n - n1);
         if (nameCount < n1)
         {
-            Sort(reduced, sa, n1, nameCount, level.Deeper);
+            Sort(reduced, sa, n1, nameCount, scratch, level.Deeper);
         }
         else
         {
@@ -122,17 +134,26 @@ internal static unsafe class SaIs
         level.Mark(0.6);
 
         // Stage 3: seed the LMS suffixes in their exact order at the bucket ends and induce the rest.
-        ListLmsInTextOrder(t, n, n1, reduced);
+        bool prefetch = Sse.IsSupported;
         for (int i = 0; i < n1; i++)
         {
-            sa[i] = reduced[sa[i]];
+            if (prefetch && i + PrefetchDistance < n1)
+            {
+                Sse.Prefetch0(lms + sa[i + PrefetchDistance]);
+            }
+
+            sa[i] = lms[sa[i]];
         }
 
         new Span<int>(sa + n1, n - n1).Clear();
         buckets.SetEnds();
-        int* ends = buckets.Pointers;
         for (int i = n1 - 1; i >= 0; i--)
         {
+            if (prefetch && i >= PrefetchDistance)
+            {
+                Sse.Prefetch0(t + sa[i - PrefetchDistance]);
+            }
+
             int p = sa[i];
             sa[i] = 0;
             sa[--ends[Symbols.At(t, p)]] = p;
@@ -141,6 +162,31 @@ internal static unsafe class SaIs
         InduceL(t, sa, n, buckets, level.Meter);
         InduceS(t, sa, n, buckets, level.Meter, final: true);
         level.Mark(1);
+    }
+
+    /// <summary>
+    /// Writes the LMS positions in text order to the end of scratch[0..n) and returns how many there are (the
+    /// sentinel included). Right to left with the types computed on the fly and no branches: every position is
+    /// written, and the write index only moves past LMS ones.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int ListLms<T>(T* t, int n, int* scratch)
+        where T : unmanaged, IEquatable<T>
+    {
+        int w = n - 1;
+        int nextIsS = 1;
+        int next = Symbols.At(t, n - 1);
+        for (int i = n - 2; i >= 0; i--)
+        {
+            int current = Symbols.At(t, i);
+            int isS = (current < next ? 1 : 0) | ((current == next ? 1 : 0) & nextIsS);
+            scratch[w] = i + 1;
+            w -= nextIsS & (isS ^ 1);
+            nextIsS = isS;
+            next = current;
+        }
+
+        return n - 1 - w;
     }
 
     /// <summary>Symbol counts and one movable pointer per bucket.</summary>
@@ -186,55 +232,6 @@ internal static unsafe class SaIs
                 sum += counts[c];
                 pointers[c] = sum;
             }
-        }
-    }
-
-    /// <summary>
-    /// Puts every LMS position at the end of its bucket, found right to left with the types computed on the fly;
-    /// returns how many there are (the sentinel included).
-    /// </summary>
-    private static int SeedUnsortedLms<T>(T* t, int* sa, int n, int* ends)
-        where T : unmanaged, IEquatable<T>
-    {
-        int count = 0;
-        bool nextIsS = true;
-        int next = Symbols.At(t, n - 1);
-        for (int i = n - 2; i >= 0; i--)
-        {
-            int current = Symbols.At(t, i);
-            bool isS = current < next || (current == next && nextIsS);
-            if (!isS && nextIsS)
-            {
-                sa[--ends[next]] = i + 1;
-                count++;
-            }
-
-            nextIsS = isS;
-            next = current;
-        }
-
-        return count;
-    }
-
-    /// <summary>Writes the <paramref name="n1"/> LMS positions in text order to <paramref name="destination"/>.</summary>
-    private static void ListLmsInTextOrder<T>(T* t, int n, int n1, int* destination)
-        where T : unmanaged, IEquatable<T>
-    {
-        int j = n1 - 1;
-        destination[j--] = n - 1;
-        bool nextIsS = true;
-        int next = Symbols.At(t, n - 1);
-        for (int i = n - 2; i >= 0; i--)
-        {
-            int current = Symbols.At(t, i);
-            bool isS = current < next || (current == next && nextIsS);
-            if (!isS && nextIsS && i + 1 < n - 1)
-            {
-                destination[j--] = i + 1;
-            }
-
-            nextIsS = isS;
-            next = current;
         }
     }
 
@@ -347,51 +344,55 @@ internal static unsafe class SaIs
     /// so two substrings are equal exactly when their lengths and their symbols are.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int NameLmsSubstrings<T>(T* t, int* sa, int n, int n1, ProgressMeter meter)
+    private static int NameLmsSubstrings<T>(T* t, int* sa, int n, int n1, int* lms, ProgressMeter meter)
         where T : unmanaged, IEquatable<T>
     {
         int* slots = sa + n1;
         new Span<int>(slots, n - n1).Clear();
-        slots[(n - 1) >> 1] = 1;
-        int nextLms = n - 1;
-        bool nextIsS = true;
-        int next = Symbols.At(t, n - 1);
-        for (int i = n - 2; i >= 0; i--)
+        for (int j = 0; j < n1 - 1; j++)
         {
-            int current = Symbols.At(t, i);
-            bool isS = current < next || (current == next && nextIsS);
-            if (!isS && nextIsS)
-            {
-                slots[(i + 1) >> 1] = nextLms - i;
-                nextLms = i + 1;
-            }
-
-            nextIsS = isS;
-            next = current;
+            slots[lms[j] >> 1] = lms[j + 1] - lms[j] + 1;
         }
 
+        slots[(n - 1) >> 1] = 1;
         meter.Poll();
 
         // Names start at 1 so that a zero slot still means "no LMS position here".
+        bool prefetch = Sse.IsSupported;
         int name = 0;
-        int previous = -1;
+        int previous = 0;
         int previousLength = 0;
-        for (int i = 0; i < n1; i++)
+        for (int blockStart = 0; blockStart < n1; blockStart += PollBlock)
         {
-            int position = sa[i];
-            int length = slots[position >> 1];
-            if (length != previousLength || !new ReadOnlySpan<T>(t + position, length).SequenceEqual(new ReadOnlySpan<T>(t + previous, length)))
+            int blockEnd = Math.Min(n1, blockStart + PollBlock);
+            for (int i = blockStart; i < blockEnd; i++)
             {
-                name++;
-                previous = position;
-                previousLength = length;
+                if (prefetch && i + PrefetchDistance < n1)
+                {
+                    int ahead = sa[i + PrefetchDistance];
+                    Sse.Prefetch0(slots + (ahead >> 1));
+                    Sse.Prefetch0(t + ahead);
+                }
+
+                int position = sa[i];
+                int length = slots[position >> 1];
+                bool same = length == previousLength;
+                for (int d = 0; same && d < length; d++)
+                {
+                    same = Symbols.At(t, position + d) == Symbols.At(t, previous + d);
+                }
+
+                if (!same)
+                {
+                    name++;
+                    previous = position;
+                    previousLength = length;
+                }
+
+                slots[position >> 1] = name;
             }
 
-            slots[position >> 1] = name;
-            if ((i & (PollBlock - 1)) == 0)
-            {
-                meter.Poll();
-            }
+            meter.Poll();
         }
 
         for (int i = n - 1, j = n - 1; i >= n1; i--)

@@ -138,13 +138,14 @@ internal static unsafe class SuffixArrayLcs
         private Candidate Solve<T>(T[] textArray, int[] saArray)
             where T : unmanaged, IEquatable<T>
         {
-            SaIs.Build(new ReadOnlySpan<T>(textArray, 0, length), saArray, alphabetSize, meter, 0.05, 0.7);
-            phases?.Lap("suffix array");
-
             int longest;
             int[] phiArray = WorkArrays.Rent<int>(length);
             try
             {
+                // Phi's array is working space for the suffix array first: it holds the LMS positions.
+                SaIs.Build(new ReadOnlySpan<T>(textArray, 0, length), saArray, phiArray, alphabetSize, meter, 0.05, 0.7);
+                phases?.Lap("suffix array");
+
                 fixed (T* text = textArray)
                 fixed (int* sa = saArray)
                 fixed (int* phi = phiArray)

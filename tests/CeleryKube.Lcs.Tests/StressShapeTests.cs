@@ -20,6 +20,22 @@ public sealed class StressShapeTests
     }
 
     [Theory]
+    [MemberData(nameof(Shapes))]
+    public void TwoThreadInductionEqualsOneThread(string shape)
+    {
+        // Over 2^20 symbols, so the top level (and for some shapes the next) induces on two threads.
+        int[] text = Ranked(Shape(shape, 1_200_000, seed: 3));
+        byte[] bytes = text.Select(s => (byte)s).ToArray();
+        var meter = new ProgressMeter(null, CancellationToken.None);
+        int[] one = new int[text.Length];
+        int[] two = new int[text.Length];
+        SaIs.Build<byte>(bytes, one, new int[text.Length], text.Max() + 1, meter, 0, 1);
+        SaIs.Build<byte>(bytes, two, new int[text.Length], text.Max() + 1, meter, 0, 1, twoThreads: true);
+        Assert.True(one.SequenceEqual(two), $"{shape}: two-thread suffix array differs");
+        AssertSortedNeighbours(text, one, shape);
+    }
+
+    [Theory]
     [InlineData(200)] // bytes
     [InlineData(5_000)] // 16-bit symbols
     [InlineData(70_000)] // 32-bit symbols: more distinct values than 16 bits hold
@@ -90,6 +106,29 @@ public sealed class StressShapeTests
 
     /// <summary>Symbols shifted up by one and the unique 0 sentinel appended, as the suffix array needs.</summary>
     private static int[] Ranked(int[] symbols) => [.. symbols.Select(s => s + 1), 0];
+
+    /// <summary>
+    /// Linear check for long texts (Burkhardt and Kärkkäinen): a permutation in which each suffix is smaller
+    /// than the next by its first symbol or, on a tie, by the rank of the suffix after it.
+    /// </summary>
+    private static void AssertSortedNeighbours(int[] text, int[] sa, string context)
+    {
+        int[] rank = new int[text.Length];
+        Array.Fill(rank, -1);
+        for (int k = 0; k < sa.Length; k++)
+        {
+            Assert.True(sa[k] >= 0 && sa[k] < text.Length && rank[sa[k]] < 0, $"{context}: not a permutation at {k}");
+            rank[sa[k]] = k;
+        }
+
+        for (int k = 1; k < sa.Length; k++)
+        {
+            int x = sa[k - 1];
+            int y = sa[k];
+            bool ordered = text[x] < text[y] || (text[x] == text[y] && rank[x + 1] < rank[y + 1]);
+            Assert.True(ordered, $"{context}: suffixes {x} and {y} out of order at {k}");
+        }
+    }
 
     private static void AssertSuffixArrayIsSorted(int[] text, string context)
     {

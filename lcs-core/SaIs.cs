@@ -12,7 +12,7 @@ namespace CeleryKube.Lcs;
 /// The text is generic so the top level can use one or two bytes per symbol when the alphabet fits, which
 /// quarters or halves the memory the random reads touch; the reduced problems live inside the suffix array.
 /// </summary>
-internal static unsafe partial class SaIs
+internal static unsafe class SaIs
 {
     private const int Negative = int.MinValue;
     private const int PollBlock = 1 << 16;
@@ -22,9 +22,8 @@ internal static unsafe partial class SaIs
     /// Fills <paramref name="sa"/> (at least text.Length long) with the suffix array of <paramref name="text"/>;
     /// <paramref name="scratch"/> (as long) is working space whose contents are lost.
     /// Symbols must lie in [0, <paramref name="alphabetSize"/>) and the last symbol must be 0 and occur nowhere else.
-    /// With <paramref name="twoThreads"/> the induce passes of large levels use a second thread.
     /// </summary>
-    public static void Build<T>(ReadOnlySpan<T> text, Span<int> sa, Span<int> scratch, int alphabetSize, ProgressMeter meter, double progressStart, double progressEnd, bool twoThreads = false)
+    public static void Build<T>(ReadOnlySpan<T> text, Span<int> sa, Span<int> scratch, int alphabetSize, ProgressMeter meter, double progressStart, double progressEnd)
         where T : unmanaged, IEquatable<T>
     {
         if (text.Length == 0 || Symbols.At(text, text.Length - 1) != 0 || sa.Length < text.Length || scratch.Length < text.Length)
@@ -32,38 +31,23 @@ internal static unsafe partial class SaIs
             throw new ArgumentException("The text must end with a unique 0 sentinel.", nameof(text));
         }
 
-        bool useCache = twoThreads && text.Length >= TwoThreadMinLength;
-        int[] cacheSymbols = useCache ? WorkArrays.Rent<int>(CacheBlock) : [];
-        int[] cacheValues = useCache ? WorkArrays.Rent<int>(CacheBlock) : [];
-        try
+        fixed (T* t = text)
+        fixed (int* s = sa)
+        fixed (int* free = scratch)
         {
-            fixed (T* t = text)
-            fixed (int* s = sa)
-            fixed (int* free = scratch)
-            fixed (int* symbols = cacheSymbols)
-            fixed (int* values = cacheValues)
-            {
-                var level = new Level(meter, progressStart, progressEnd, useCache ? new InduceCache(symbols, values) : default);
-                Sort(t, s, text.Length, alphabetSize, free, level);
-            }
-        }
-        finally
-        {
-            WorkArrays.Return(cacheValues);
-            WorkArrays.Return(cacheSymbols);
+            var level = new Level(meter, progressStart, progressEnd);
+            Sort(t, s, text.Length, alphabetSize, free, level);
         }
     }
 
     /// <summary>Progress for the top level; deeper levels only poll (their share is inside the top level's).</summary>
-    private readonly struct Level(ProgressMeter meter, double start, double end, InduceCache cache)
+    private readonly struct Level(ProgressMeter meter, double start, double end)
     {
         public ProgressMeter Meter => meter;
 
-        public InduceCache Cache => cache;
-
         public bool IsTop => end > start;
 
-        public Level Deeper => new(meter, 0, 0, cache);
+        public Level Deeper => new(meter, 0, 0);
 
         public void Mark(double share)
         {
@@ -125,8 +109,8 @@ internal static unsafe partial class SaIs
             sa[--ends[Symbols.At(t, p)]] = p;
         }
 
-        InduceL(t, sa, n, buckets, level);
-        InduceS(t, sa, n, buckets, level, final: false);
+        InduceL(t, sa, n, buckets, level.Meter);
+        InduceS(t, sa, n, buckets, level.Meter, final: false);
         level.Mark(0.25);
 
         GatherSortedLms(sa, n, buckets);
@@ -175,8 +159,8 @@ internal static unsafe partial class SaIs
             sa[--ends[Symbols.At(t, p)]] = p;
         }
 
-        InduceL(t, sa, n, buckets, level);
-        InduceS(t, sa, n, buckets, level, final: true);
+        InduceL(t, sa, n, buckets, level.Meter);
+        InduceS(t, sa, n, buckets, level.Meter, final: true);
         level.Mark(1);
     }
 
@@ -257,17 +241,10 @@ internal static unsafe partial class SaIs
     /// positive entries are exactly the L-type suffixes whose predecessor is S-type, which the S pass needs.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InduceL<T>(T* t, int* sa, int n, Buckets buckets, Level level)
+    private static void InduceL<T>(T* t, int* sa, int n, Buckets buckets, ProgressMeter meter)
         where T : unmanaged, IEquatable<T>
     {
         buckets.SetStarts();
-        ProgressMeter meter = level.Meter;
-        if (level.Cache.IsAvailable && n >= TwoThreadMinLength)
-        {
-            InduceLTwoThreads(t, sa, n, buckets.Pointers, level.Cache, meter);
-            return;
-        }
-
         int* starts = buckets.Pointers;
         bool prefetch = Sse.IsSupported;
         for (int blockStart = 0; blockStart < n; blockStart += PollBlock)
@@ -284,8 +261,10 @@ internal static unsafe partial class SaIs
                 sa[i] = v ^ Negative;
                 if (v > 0)
                 {
-                    int c = InducedL(t, v, out int value);
-                    sa[starts[c]++] = value;
+                    int p = v - 1;
+                    int c = Symbols.At(t, p);
+                    int before = Symbols.At(t, p - (p > 0 ? 1 : 0));
+                    sa[starts[c]++] = p | (before < c ? Negative : 0);
                 }
             }
 
@@ -298,17 +277,10 @@ internal static unsafe partial class SaIs
     /// suffix before them is L-type, i.e. when they are LMS suffixes. The final pass clears every sign bit.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InduceS<T>(T* t, int* sa, int n, Buckets buckets, Level level, bool final)
+    private static void InduceS<T>(T* t, int* sa, int n, Buckets buckets, ProgressMeter meter, bool final)
         where T : unmanaged, IEquatable<T>
     {
         buckets.SetEnds();
-        ProgressMeter meter = level.Meter;
-        if (level.Cache.IsAvailable && n >= TwoThreadMinLength)
-        {
-            InduceSTwoThreads(t, sa, n, buckets.Pointers, level.Cache, meter, final);
-            return;
-        }
-
         int* ends = buckets.Pointers;
         bool prefetch = Sse.IsSupported;
         for (int blockEnd = n; blockEnd > 0; blockEnd -= PollBlock)
@@ -329,8 +301,10 @@ internal static unsafe partial class SaIs
 
                 if (v > 0)
                 {
-                    int c = InducedS(t, v, out int value);
-                    sa[--ends[c]] = value;
+                    int p = v - 1;
+                    int c = Symbols.At(t, p);
+                    int before = Symbols.At(t, p - (p > 0 ? 1 : 0));
+                    sa[--ends[c]] = p | (before > c ? Negative : 0);
                 }
             }
 

@@ -143,7 +143,7 @@ internal static unsafe class SuffixArrayLcs
             try
             {
                 // Phi's array is working space for the suffix array first: it holds the LMS positions.
-                SaIs.Build(new ReadOnlySpan<T>(textArray, 0, length), saArray, phiArray, alphabetSize, meter, 0.05, 0.7, twoThreads: parallel);
+                SaIs.Build(new ReadOnlySpan<T>(textArray, 0, length), saArray, phiArray, alphabetSize, meter, 0.05, 0.7);
                 phases?.Lap("suffix array");
 
                 fixed (T* text = textArray)

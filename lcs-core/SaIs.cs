@@ -15,8 +15,11 @@ namespace CeleryKube.Lcs;
 internal static unsafe class SaIs
 {
     private const int Negative = int.MinValue;
-    private const int PollBlock = 1 << 16;
-    private const int PrefetchDistance = 32;
+    /// <summary>Iterations of a hot loop between two polls of the progress meter (cancellation, progress).</summary>
+    internal const int PollBlock = 1 << 16;
+
+    /// <summary>How many entries ahead the passes over texts beyond the cache prefetch their random reads.</summary>
+    internal const int PrefetchDistance = 32;
 
     /// <summary>
     /// Fills <paramref name="sa"/> (at least text.Length long) with the suffix array of <paramref name="text"/>;
@@ -26,9 +29,14 @@ internal static unsafe class SaIs
     public static void Build<T>(ReadOnlySpan<T> text, Span<int> sa, Span<int> scratch, int alphabetSize, ProgressMeter meter, double progressStart, double progressEnd)
         where T : unmanaged, IEquatable<T>
     {
-        if (text.Length == 0 || Symbols.At(text, text.Length - 1) != 0 || sa.Length < text.Length || scratch.Length < text.Length)
+        if (text.Length == 0 || Symbols.At(text, text.Length - 1) != 0)
         {
             throw new ArgumentException("The text must end with a unique 0 sentinel.", nameof(text));
+        }
+
+        if (sa.Length < text.Length || scratch.Length < text.Length)
+        {
+            throw new ArgumentException("The suffix array and the scratch space must be at least as long as the text.", nameof(sa));
         }
 
         fixed (T* t = text)

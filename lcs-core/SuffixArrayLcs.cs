@@ -15,8 +15,8 @@ namespace CeleryKube.Lcs;
 /// </summary>
 internal static unsafe class SuffixArrayLcs
 {
-    private const int PollBlock = 1 << 16;
-    private const int PrefetchDistance = 32;
+    private const int PollBlock = SaIs.PollBlock;
+    private const int PrefetchDistance = SaIs.PrefetchDistance;
     private const int EndSentinel = 0;
     private const int Separator = 1;
     private const int FirstSymbol = 2;

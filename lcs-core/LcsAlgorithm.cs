@@ -1,9 +1,9 @@
 namespace CeleryKube.Lcs;
 
-/// <summary>Which algorithm <see cref="LongestCommonSubstring.Find"/> uses. All return identical results.</summary>
+/// <summary>Which algorithm <see cref="LongestCommonSubstring"/> uses. All return identical results.</summary>
 public enum LcsAlgorithm
 {
-    /// <summary>Linear time: SA-IS suffix array over both texts, LCP array, one scan. The default.</summary>
+    /// <summary>Linear time: SA-IS suffix array over both texts, permuted LCP, one scan. The default.</summary>
     SuffixArray = 0,
 
     /// <summary>O(n*m) time, O(min(n, m)) memory dynamic programme; the reference implementation.</summary>

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace CeleryKube.Lcs;
 
 /// <summary>
-/// Cancellation and throttled, monotonic progress for the long loops. Loops call <see cref="Poll"/> every few
+/// Cancellation and throttled, monotonic progress for the long loops. Loops call <see cref="Poll()"/> every few
 /// thousand iterations; it only reads the clock there, so the hot loops stay cheap.
 /// </summary>
 internal sealed class ProgressMeter
@@ -51,6 +51,22 @@ internal sealed class ProgressMeter
         {
             _nextReportAt = now + IntervalTicks;
             ReportIfAdvanced();
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Poll()"/> on the thread that owns the meter; on a helper thread of a parallel pass only the
+    /// cancellation check, because the meter itself is not thread-safe.
+    /// </summary>
+    public void Poll(bool onOwnerThread)
+    {
+        if (onOwnerThread)
+        {
+            Poll();
+        }
+        else
+        {
+            _cancellationToken.ThrowIfCancellationRequested();
         }
     }
 

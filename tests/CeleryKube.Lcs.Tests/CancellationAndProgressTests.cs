@@ -84,7 +84,7 @@ public sealed class CancellationAndProgressTests
     /// <summary>Inputs that take roughly a second or more on a 2-core machine, so several reports are due.</summary>
     private static (string A, string B) AboutOneSecondInputFor(LcsAlgorithm algorithm) => algorithm switch
     {
-        LcsAlgorithm.SuffixArray => RandomDna(3_000_000),
+        LcsAlgorithm.SuffixArray => RandomDna(6_000_000),
         LcsAlgorithm.DynamicProgramming => RandomDna(40_000),
         _ => RandomDna(20_000),
     };

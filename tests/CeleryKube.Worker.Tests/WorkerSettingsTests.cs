@@ -73,4 +73,15 @@ public sealed class WorkerSettingsTests
         var config = new ConfigurationBuilder().AddCommandLine(["--queue", "large"], WorkerSetup.SwitchMappings).Build();
         Assert.Equal("large", config["Worker:Queue"]);
     }
+
+    [Theory]
+    [InlineData("large", 1, 2, 2)]
+    [InlineData("large", 2, 2, 1)]
+    [InlineData("large", 1, 8, 2)]
+    [InlineData("small", 1, 8, 1)]
+    public void A_large_worker_with_a_spare_core_per_slot_gives_each_job_two_cores(string queue, int concurrency, int cores, int expected)
+    {
+        var settings = WorkerSettings.Resolve(new WorkerOptions { Queue = queue, Concurrency = concurrency }, new ListenOptions(), "h", 1, cores);
+        Assert.Equal(expected, settings.CoresPerJob);
+    }
 }

@@ -64,7 +64,7 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
             job.TaskId, running.Attempt, job.Algorithm, running.TextALength, running.TextBLength);
         var clock = Stopwatch.StartNew();
         var progress = new ResultSinkProgress(sink, running, settings.Id, logger);
-        var outcome = await LcsJobExecutor.RunAsync(job, settings.TimeLimit, progress, abandon);
+        var outcome = await LcsJobExecutor.RunAsync(job, settings.TimeLimit, progress, abandon, settings.CoresPerJob);
         var runTime = clock.Elapsed;
         metrics.Finished(outcome, runTime);
         activity?.SetTag("celerykube.outcome", outcome.Label);

@@ -13,14 +13,14 @@ public static class LcsJobExecutor
     /// when <paramref name="progress"/> asks to stop, and <see cref="JobOutcome.Failed"/> when the time
     /// limit passes or the algorithm throws.
     /// </summary>
-    public static async Task<JobOutcome> RunAsync(LcsJob job, TimeSpan timeLimit, IJobProgress progress, CancellationToken abandon)
+    public static async Task<JobOutcome> RunAsync(LcsJob job, TimeSpan timeLimit, IJobProgress progress, CancellationToken abandon, int coresPerJob = 1)
     {
         using var timeLimitSource = new CancellationTokenSource(timeLimit);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeLimitSource.Token, progress.StopRequested, abandon);
-        var algorithm = ToCore(job.Algorithm);
+        var options = new Lcs.LcsOptions { Algorithm = ToCore(job.Algorithm), MaxDegreeOfParallelism = coresPerJob };
         try
         {
-            var computation = Task.Run(() => Lcs.LongestCommonSubstring.Find(job.TextA, job.TextB, algorithm, progress, linked.Token), linked.Token);
+            var computation = Task.Run(() => Lcs.LongestCommonSubstring.Find(job.TextA, job.TextB, options, progress, linked.Token), linked.Token);
             // WaitAsync makes the limit hard at this level even if an algorithm were slow to observe the token.
             var result = await computation.WaitAsync(linked.Token);
             return new JobOutcome.Succeeded(ToProto(result));

@@ -42,6 +42,13 @@ public sealed record WorkerSettings(
     /// </summary>
     public const int SmallSlotsPerCore = 8;
 
+    /// <summary>
+    /// Cores one job may use (lcs-core's <c>MaxDegreeOfParallelism</c>): 2 on a large worker whose
+    /// slots leave a core free per job (e.g. concurrency 1 on 2 cores), else 1. Small jobs are too
+    /// short to gain from a second thread.
+    /// </summary>
+    public int CoresPerJob { get; init; } = 1;
+
     /// <summary>The broker queue name, e.g. <c>lcs.small</c>.</summary>
     public string QueueName => QueueTopology.QueueName(Queue);
 
@@ -55,10 +62,11 @@ public sealed record WorkerSettings(
             throw new ArgumentException($"Worker__Queue must be 'small' or 'large' (got '{options.Queue}')", nameof(options));
         var large = queue == TaskQueue.Large;
         var id = string.IsNullOrWhiteSpace(options.Id) ? $"{hostName}-{processId}" : options.Id.Trim();
+        var concurrency = options.Concurrency ?? (large ? LargeConcurrency : SmallSlotsPerCore * Math.Max(1, processorCount));
         return new WorkerSettings(
             id,
             queue,
-            options.Concurrency ?? (large ? LargeConcurrency : SmallSlotsPerCore * Math.Max(1, processorCount)),
+            concurrency,
             options.TimeLimit ?? (large ? LargeTimeLimit : SmallTimeLimit),
             options.ShutdownGrace,
             options.HeartbeatInterval,
@@ -66,7 +74,10 @@ public sealed record WorkerSettings(
             options.MetricsPort,
             string.IsNullOrWhiteSpace(options.AdvertisedAddress)
                 ? DefaultAdvertisedAddress(listen.Address, hostName, options.ControlPort)
-                : options.AdvertisedAddress.Trim());
+                : options.AdvertisedAddress.Trim())
+        {
+            CoresPerJob = large ? Math.Clamp(processorCount / concurrency, 1, 2) : 1,
+        };
     }
 
     /// <summary>

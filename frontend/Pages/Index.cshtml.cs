@@ -1,3 +1,4 @@
+using CeleryKube.Protos;
 using System.ComponentModel.DataAnnotations;
 using System.Text;
 using CeleryKube.Frontend.Services;

@@ -1,3 +1,4 @@
+using CeleryKube.Protos;
 namespace CeleryKube.Frontend.Services;
 
 /// <summary>

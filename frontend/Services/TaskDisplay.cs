@@ -1,3 +1,4 @@
+using CeleryKube.Protos;
 using CeleryKube.Protos.V1;
 using Google.Protobuf.WellKnownTypes;
 
@@ -7,11 +8,7 @@ namespace CeleryKube.Frontend.Services;
 public static class TaskDisplay
 {
     /// <summary>States a person can filter by, in lifecycle order, with their URL names.</summary>
-    public static readonly IReadOnlyList<TaskState> States =
-        [TaskState.Pending, TaskState.Queued, TaskState.Running, TaskState.Succeeded, TaskState.Failed, TaskState.Cancelled];
-
-    /// <summary>The state as the API spells it, e.g. <c>SUCCEEDED</c>.</summary>
-    public static string Label(this TaskState state) => state.ToString().ToUpperInvariant();
+    public static readonly IReadOnlyList<TaskState> States = TaskStates.All;
 
     /// <summary>The state's URL and CSS name, e.g. <c>succeeded</c>.</summary>
     public static string Slug(this TaskState state) => state.ToString().ToLowerInvariant();
@@ -21,20 +18,10 @@ public static class TaskDisplay
         States.Cast<TaskState?>().FirstOrDefault(s => string.Equals(s!.Value.Slug(), slug, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The queue's short name: <c>small</c>, <c>large</c> or empty.</summary>
-    public static string Label(this TaskQueue queue) => queue switch
-    {
-        TaskQueue.Small => "small",
-        TaskQueue.Large => "large",
-        _ => "",
-    };
+    public static string Label(this TaskQueue queue) => queue.Name();
 
     /// <summary>Parses <c>small</c> or <c>large</c>; unspecified for anything else.</summary>
-    public static TaskQueue ParseQueue(string? name) => name?.ToLowerInvariant() switch
-    {
-        "small" => TaskQueue.Small,
-        "large" => TaskQueue.Large,
-        _ => TaskQueue.Unspecified,
-    };
+    public static TaskQueue ParseQueue(string? name) => TaskQueues.Parse(name);
 
     /// <summary>The algorithm as a person would name it.</summary>
     public static string Label(this LcsAlgorithm algorithm) => algorithm switch
@@ -44,13 +31,6 @@ public static class TaskDisplay
         _ => "suffix array",
     };
 
-    /// <summary>True for SUCCEEDED, FAILED and CANCELLED.</summary>
-    public static bool IsFinished(this TaskState state) =>
-        state is TaskState.Succeeded or TaskState.Failed or TaskState.Cancelled;
-
-    /// <summary>True when a Cancel button makes sense.</summary>
-    public static bool IsCancellable(this LcsTask task) =>
-        task.State is TaskState.Pending or TaskState.Queued or TaskState.Running && !task.CancelRequested;
 
     /// <summary>Run time so far (running) or in all (finished); null before the first claim.</summary>
     public static TimeSpan? Duration(this LcsTask task, DateTimeOffset now)

@@ -1,3 +1,4 @@
+using CeleryKube.Protos;
 using CeleryKube.Protos.V1;
 
 namespace CeleryKube.Frontend.Services;
@@ -37,9 +38,9 @@ public sealed record TaskRow(
         TaskDisplay.ShortId(task.Id),
         task.State.Slug(),
         task.State.Label(),
-        task.State.IsFinished(),
+        task.State.IsFinal(),
         task.Progress,
-        task.CancelRequested && !task.State.IsFinished(),
+        task.CancelRequested && !task.State.IsFinal(),
         task.Queue.Label(),
         $"{TaskDisplay.Count(task.TextALength)} \u00d7 {TaskDisplay.Count(task.TextBLength)}",
         task.Result is { Length: > 0 } result ? TaskDisplay.Shorten(result.Substring, MatchPreviewCodePoints) : "",

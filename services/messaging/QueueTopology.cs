@@ -1,3 +1,4 @@
+using CeleryKube.Protos;
 using CeleryKube.Protos.V1;
 using RabbitMQ.Client;
 
@@ -31,28 +32,20 @@ public static class QueueTopology
     public const string JobContentType = "application/x-protobuf";
 
     /// <summary>The task queues, in display order.</summary>
-    public static readonly IReadOnlyList<TaskQueue> TaskQueues = [TaskQueue.Small, TaskQueue.Large];
+    public static IReadOnlyList<TaskQueue> TaskQueues => Protos.TaskQueues.All;
 
     /// <summary>The broker queue name of a task queue: <c>lcs.small</c> or <c>lcs.large</c>.</summary>
-    public static string QueueName(TaskQueue queue) => $"lcs.{RoutingKey(queue)}";
+    public static string QueueName(TaskQueue queue) => queue.BrokerQueueName();
 
     /// <summary>The routing key on <see cref="JobsExchange"/>: <c>small</c> or <c>large</c>.</summary>
-    public static string RoutingKey(TaskQueue queue) => queue switch
-    {
-        TaskQueue.Small => "small",
-        TaskQueue.Large => "large",
-        _ => throw new ArgumentOutOfRangeException(nameof(queue), queue, "only small and large are task queues"),
-    };
+    public static string RoutingKey(TaskQueue queue) => queue is TaskQueue.Small or TaskQueue.Large
+        ? queue.Name()
+        : throw new ArgumentOutOfRangeException(nameof(queue), queue, "only small and large are task queues");
 
     /// <summary>Parses <c>small</c>/<c>large</c> (any case) into a task queue.</summary>
     public static bool TryParse(string? text, out TaskQueue queue)
     {
-        queue = text?.Trim().ToLowerInvariant() switch
-        {
-            "small" => TaskQueue.Small,
-            "large" => TaskQueue.Large,
-            _ => TaskQueue.Unspecified,
-        };
+        queue = Protos.TaskQueues.Parse(text);
         return queue != TaskQueue.Unspecified;
     }
 

@@ -1,3 +1,4 @@
+using CeleryKube.Protos;
 using System.Diagnostics.Metrics;
 using CeleryKube.Protos.V1;
 using CeleryKube.ServiceDefaults;
@@ -27,7 +28,7 @@ public sealed class WorkerMetrics
     /// <summary>Registers the in-flight gauge, read from <paramref name="state"/>.</summary>
     public WorkerMetrics(WorkerSettings settings, WorkerState state)
     {
-        queueTag = new("queue", settings.Queue == TaskQueue.Large ? "large" : "small");
+        queueTag = new("queue", settings.Queue.Name());
         Telemetry.Meter.CreateObservableGauge("celerykube.worker.tasks.in_flight",
             () => new Measurement<int>(state.Active, queueTag), description: "Attempts running on this worker now");
     }

@@ -1,3 +1,4 @@
+using CeleryKube.Protos;
 using CeleryKube.Frontend.Services;
 
 namespace CeleryKube.Frontend.Tests;

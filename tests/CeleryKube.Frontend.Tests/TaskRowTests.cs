@@ -1,3 +1,4 @@
+using CeleryKube.Protos;
 using CeleryKube.Frontend.Services;
 using CeleryKube.Protos.V1;
 using Google.Protobuf.WellKnownTypes;

@@ -1,3 +1,4 @@
+using CeleryKube.Protos;
 using CeleryKube.Messaging;
 using CeleryKube.Protos.V1;
 using CeleryKube.TaskService.Api;

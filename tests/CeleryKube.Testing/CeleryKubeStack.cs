@@ -1,3 +1,4 @@
+using CeleryKube.Protos;
 using CeleryKube.Protos.V1;
 using Grpc.Net.Client;
 
@@ -162,7 +163,7 @@ public sealed class CeleryKubeStack : IAsyncDisposable
 
     /// <summary>Waits until the task reaches a final state.</summary>
     public Task<LcsTask> WaitForFinalAsync(string id, TimeSpan? timeout = null) =>
-        WaitForTaskAsync(id, t => t.State is TaskState.Succeeded or TaskState.Failed or TaskState.Cancelled,
+        WaitForTaskAsync(id, t => t.State.IsFinal(),
             timeout ?? TimeSpan.FromSeconds(60), "finished");
 
     /// <summary>Everything the processes printed, for failure messages.</summary>

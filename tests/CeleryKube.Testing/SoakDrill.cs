@@ -1,3 +1,4 @@
+using CeleryKube.Protos;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
@@ -225,7 +226,7 @@ public sealed partial class SoakDrill(SoakOptions options)
         while (true)
         {
             var rows = await ReadAllAsync(stack);
-            var open = accepted.Keys.Count(id => !rows.TryGetValue(id, out var t) || !IsFinal(t.State));
+            var open = accepted.Keys.Count(id => !rows.TryGetValue(id, out var t) || !TaskStates.IsFinal(t.State));
             if (open == 0 || DateTime.UtcNow > deadline) return rows;
             options.Log($"soak: {open} accepted tasks not final yet");
             await Task.Delay(TimeSpan.FromSeconds(3));
@@ -251,13 +252,12 @@ public sealed partial class SoakDrill(SoakOptions options)
         return rows;
     }
 
-    private static bool IsFinal(TaskState state) => state is TaskState.Succeeded or TaskState.Failed or TaskState.Cancelled;
 
     private SoakReport Check(CeleryKubeStack stack, Dictionary<string, LcsTask> rows, List<(string Service, int Pid, double MiB)> start,
         List<(string Service, int Pid, double MiB)> end)
     {
         var missing = accepted.Keys.Where(id => !rows.ContainsKey(id)).ToList();
-        var notFinal = accepted.Keys.Where(id => rows.TryGetValue(id, out var t) && !IsFinal(t.State)).ToList();
+        var notFinal = accepted.Keys.Where(id => rows.TryGetValue(id, out var t) && !TaskStates.IsFinal(t.State)).ToList();
         var duplicated = new HashSet<string>(rows.Keys.Where(k => k.EndsWith("#dup", StringComparison.Ordinal)));
 
         // Applied results per task, from every worker's log (kept across restarts): a report the store

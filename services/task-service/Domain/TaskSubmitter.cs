@@ -1,3 +1,4 @@
+using CeleryKube.Protos;
 using System.Diagnostics;
 using CeleryKube.Messaging;
 using CeleryKube.Protos.V1;

@@ -1,3 +1,4 @@
+using CeleryKube.Protos;
 using CeleryKube.Messaging;
 using System.Diagnostics;
 using CeleryKube.Protos.V1;

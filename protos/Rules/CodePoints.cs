@@ -1,8 +1,10 @@
-namespace CeleryKube.Frontend.Services;
+namespace CeleryKube.Protos;
 
 /// <summary>
-/// Code-point arithmetic on .NET strings. The service counts offsets in Unicode code points,
-/// while C# strings index UTF-16 units, so a surrogate pair is two chars but one code point.
+/// The one definition of "code point" the wire uses: every length, offset and limit in the protos
+/// counts Unicode code points, while C# strings index UTF-16 units, so a surrogate pair is two
+/// chars but one code point, and a lone surrogate counts as one code point of its own (as
+/// lcs-core's decoder treats it). Task-service, workers, the frontend and tests all count here.
 /// </summary>
 public static class CodePoints
 {

@@ -1,0 +1,26 @@
+using CeleryKube.Protos.V1;
+
+namespace CeleryKube.Protos;
+
+/// <summary>
+/// What every process must agree on about task states (task.proto's lifecycle): which are final,
+/// which may still be cancelled, how a state is spelt for people.
+/// </summary>
+public static class TaskStates
+{
+    /// <summary>The states a task never leaves: SUCCEEDED, FAILED, CANCELLED.</summary>
+    public static readonly IReadOnlyList<TaskState> Final = [TaskState.Succeeded, TaskState.Failed, TaskState.Cancelled];
+
+    /// <summary>Every state in lifecycle order.</summary>
+    public static readonly IReadOnlyList<TaskState> All =
+        [TaskState.Pending, TaskState.Queued, TaskState.Running, TaskState.Succeeded, TaskState.Failed, TaskState.Cancelled];
+
+    /// <summary>True for SUCCEEDED, FAILED and CANCELLED.</summary>
+    public static bool IsFinal(this TaskState state) => state is TaskState.Succeeded or TaskState.Failed or TaskState.Cancelled;
+
+    /// <summary>True when a cancel request would still change something.</summary>
+    public static bool IsCancellable(this LcsTask task) => !task.State.IsFinal() && task.State != TaskState.Unspecified && !task.CancelRequested;
+
+    /// <summary>The state as the API spells it without its prefix, e.g. <c>SUCCEEDED</c>.</summary>
+    public static string Label(this TaskState state) => state.ToString().ToUpperInvariant();
+}

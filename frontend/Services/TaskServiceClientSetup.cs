@@ -21,6 +21,7 @@ public static class TaskServiceClientSetup
             .ConfigureChannel(channel =>
             {
                 channel.ServiceConfig = new ServiceConfig { MethodConfigs = { RetryOnUnavailable() } };
+                channel.MaxReconnectBackoff = GrpcRetry.MaxReconnectBackoff;
                 // A full task view carries both texts, which can be tens of megabytes.
                 channel.MaxReceiveMessageSize = MaxMessageBytes;
                 channel.MaxSendMessageSize = MaxMessageBytes;

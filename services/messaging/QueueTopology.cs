@@ -28,6 +28,20 @@ public static class QueueTopology
     /// <summary>The broker queue type of every CeleryKube queue.</summary>
     public const string QueueType = "quorum";
 
+    /// <summary>
+    /// The broker's <c>consumer_timeout</c> as deployed (scripts/rabbitmq, deploy/kustomize/base/rabbitmq.conf;
+    /// also RabbitMQ's default): a delivery not settled within it closes the worker's channel and the
+    /// job is redelivered elsewhere. Workers settle late (after the result is recorded), so every
+    /// worker time budget is derived from it.
+    /// </summary>
+    public static readonly TimeSpan ConsumerTimeout = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// The header a job copy carries when a worker gave it back without blame (task-service
+    /// unreachable, shutdown): how many times that happened, for logs.
+    /// </summary>
+    public const string ReturnedHeader = "x-celerykube-returned";
+
     /// <summary>MIME type of job message bodies (a serialized <see cref="LcsJob"/>).</summary>
     public const string JobContentType = "application/x-protobuf";
 

@@ -22,4 +22,11 @@ public static class GrpcRetry
             RetryableStatusCodes = { StatusCode.Unavailable },
         },
     };
+
+    /// <summary>
+    /// The longest wait between two connection attempts of a channel whose peer is away. The
+    /// client's default (120 s) would leave a worker idle for up to two minutes after task-service
+    /// is back from an outage; peers here are a few hops away, so trying every few seconds is cheap.
+    /// </summary>
+    public static readonly TimeSpan MaxReconnectBackoff = TimeSpan.FromSeconds(5);
 }

@@ -42,9 +42,13 @@ public static class WorkerSetup
 
         services.AddGrpcClient<ResultSinkService.ResultSinkServiceClient>((sp, o) =>
                 o.Address = new Uri(sp.GetRequiredService<IOptions<ResultSinkOptions>>().Value.Url))
-            .ConfigureChannel(c => c.ServiceConfig = ResultSinkClient.RetryingServiceConfig);
+            .ConfigureChannel(c =>
+            {
+                c.ServiceConfig = ResultSinkClient.RetryingServiceConfig;
+                c.MaxReconnectBackoff = GrpcRetry.MaxReconnectBackoff;
+            });
         services.AddSingleton<ResultSinkClient>();
-        services.AddSingleton(SinkRetryBudgets.Default);
+        services.AddSingleton(sp => SinkRetryBudgets.For(sp.GetRequiredService<WorkerSettings>().TimeLimit));
         services.AddSingleton<WorkerState>();
         services.AddSingleton<WorkerMetrics>();
         services.AddSingleton<WorkerReport>();

@@ -117,21 +117,21 @@ public sealed class JobHandlerTests
     }
 
     [Fact]
-    public async Task Result_sink_that_stays_unreachable_requeues_the_job()
+    public async Task Result_sink_that_stays_unreachable_returns_the_job_without_spending_its_delivery_limit()
     {
         sink.Complete = _ => throw new RpcException(new Status(StatusCode.Unavailable, "down"));
         await Handler().HandleAsync(Delivery(Job()), CancellationToken.None);
-        Assert.Equal(DeliveryVerdict.Requeue, OnlyVerdict());
+        Assert.Equal(DeliveryVerdict.Return, OnlyVerdict());
         Assert.Equal(0, state.Processed);
         Assert.Equal(0, state.Active);
     }
 
     [Fact]
-    public async Task Claim_refused_for_a_permanent_reason_requeues_the_job()
+    public async Task Claim_refused_for_a_reason_of_the_worker_returns_the_job()
     {
         sink.Start = _ => throw new RpcException(new Status(StatusCode.Unauthenticated, "the ResultSink token is wrong"));
         await Handler().HandleAsync(Delivery(Job()), CancellationToken.None);
-        Assert.Equal(DeliveryVerdict.Requeue, OnlyVerdict());
+        Assert.Equal(DeliveryVerdict.Return, OnlyVerdict());
         Assert.Single(sink.Requests<StartTaskRequest>());
     }
 
@@ -157,14 +157,14 @@ public sealed class JobHandlerTests
     }
 
     [Fact]
-    public async Task Shutdown_requeues_a_running_job_without_reporting()
+    public async Task Shutdown_returns_a_running_job_without_reporting()
     {
         var random = new Random(9);
         string Text() => string.Concat(Enumerable.Range(0, 40_000).Select(_ => random.Next(2) == 0 ? 'a' : 'b'));
         using var shutdown = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         await Handler().HandleAsync(Delivery(Job(Text(), Text(), LcsAlgorithm.BruteForce)), shutdown.Token);
         Assert.Empty(sink.Requests<CompleteTaskRequest>());
-        Assert.Equal(DeliveryVerdict.Requeue, OnlyVerdict());
+        Assert.Equal(DeliveryVerdict.Return, OnlyVerdict());
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using CeleryKube.Messaging;
 using CeleryKube.Protos.V1;
 using CeleryKube.ServiceDefaults;
 using CeleryKube.Worker.Options;
@@ -32,7 +33,7 @@ public sealed class WorkerSettingsTests
         Assert.Equal(2, settings.Concurrency);
         Assert.Equal(TimeSpan.FromMinutes(20), settings.TimeLimit);
         Assert.True(settings.TimeLimit <= WorkerOptions.MaxTimeLimit);
-        Assert.True(WorkerOptions.MaxTimeLimit < WorkerOptions.BrokerConsumerTimeout);
+        Assert.True(WorkerOptions.MaxTimeLimit < QueueTopology.ConsumerTimeout);
     }
 
     [Fact]
@@ -83,5 +84,24 @@ public sealed class WorkerSettingsTests
     {
         var settings = WorkerSettings.Resolve(new WorkerOptions { Queue = queue, Concurrency = concurrency }, new ListenOptions(), "h", 1, cores);
         Assert.Equal(expected, settings.CoresPerJob);
+    }
+
+    [Theory]
+    [InlineData("small")]
+    [InlineData("large")]
+    public void Claiming_running_and_reporting_fit_inside_the_broker_consumer_timeout(string queue)
+    {
+        var settings = Resolve(new WorkerOptions { Queue = queue });
+        var budgets = Sink.SinkRetryBudgets.For(settings.TimeLimit);
+        Assert.True(budgets.Start + settings.TimeLimit + budgets.Complete + Sink.SinkRetryBudgets.SettleMargin <= QueueTopology.ConsumerTimeout);
+        // A task-service restart or a short outage must never cost a job: minutes, not seconds.
+        Assert.True(budgets.Start >= TimeSpan.FromMinutes(2) && budgets.Complete >= TimeSpan.FromMinutes(2), $"{budgets}");
+    }
+
+    [Fact]
+    public void The_longest_allowed_time_limit_still_leaves_minutes_to_report()
+    {
+        var budgets = Sink.SinkRetryBudgets.For(WorkerOptions.MaxTimeLimit);
+        Assert.True(budgets.Complete >= TimeSpan.FromMinutes(2), $"{budgets}");
     }
 }

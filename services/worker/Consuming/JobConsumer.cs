@@ -11,7 +11,7 @@ namespace CeleryKube.Worker.Consuming;
 /// Consumes <c>lcs.&lt;queue&gt;</c> with prefetch = concurrency and hands each delivery to
 /// <see cref="JobHandler"/> on its own task. On shutdown it stops consuming but keeps the
 /// connection, so running jobs can still be acknowledged; those that outlive
-/// <see cref="WorkerSettings.ShutdownGrace"/> are cancelled and requeued.
+/// <see cref="WorkerSettings.ShutdownGrace"/> are cancelled and returned to the queue.
 /// </summary>
 public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOptions> rabbitMq, JobHandler handler,
     IHostApplicationLifetime lifetime, ILogger<JobConsumer> logger)
@@ -27,6 +27,7 @@ public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOption
     private readonly ConcurrentDictionary<Task, byte> inFlight = new();
     private IConnection? connection;
     private IChannel? channel;
+    private IChannel? returnChannel;
     private string? consumerTag;
     private volatile bool stopping;
 
@@ -41,6 +42,8 @@ public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOption
         channel.ChannelShutdownAsync += OnChannelShutdownAsync;
         await QueueTopology.DeclareAsync(channel, options.DeliveryLimit, stoppingToken);
         await channel.BasicQosAsync(prefetchSize: 0, prefetchCount: (ushort)settings.Prefetch, global: false, stoppingToken);
+        returnChannel = await connection.CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), stoppingToken);
 
         var consumer = new AsyncEventingBasicConsumer(channel);
         consumer.ReceivedAsync += OnReceivedAsync;
@@ -53,8 +56,12 @@ public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOption
     {
         var tag = delivered.DeliveryTag;
         var headers = delivered.BasicProperties.Headers;
-        var delivery = new Delivery(delivered.Body.ToArray(), delivered.Redelivered, DeliveryCount(headers),
-            MessageTraceContext.Extract(headers), verdict => SettleAsync(tag, verdict));
+        var body = delivered.Body.ToArray();
+        var properties = new BasicProperties(delivered.BasicProperties);
+        var delivery = new Delivery(body, delivered.Redelivered, DeliveryCount(headers),
+            MessageTraceContext.Extract(headers), verdict => verdict == DeliveryVerdict.Return
+                ? ReturnAsync(tag, properties, body)
+                : SettleAsync(tag, verdict));
         // Return at once: the client dispatches deliveries one by one, and jobs must run side by side.
         var job = Task.Run(() => RunInSlotAsync(delivery));
         inFlight.TryAdd(job, 0);
@@ -87,12 +94,12 @@ public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOption
         }
         catch (OperationCanceledException)
         {
-            await delivery.Settle(DeliveryVerdict.Requeue);
+            await delivery.Settle(DeliveryVerdict.Return);
             return;
         }
         try
         {
-            if (stopping) await delivery.Settle(DeliveryVerdict.Requeue);
+            if (stopping) await delivery.Settle(DeliveryVerdict.Return);
             else await handler.HandleAsync(delivery, abandon.Token);
         }
         catch (Exception ex)
@@ -131,6 +138,31 @@ public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOption
         }
     }
 
+    /// <summary>
+    /// Puts a copy of the job at the back of its queue, waits for the broker's confirm, then acks
+    /// the original: the copy starts with a fresh delivery count. A crash between the two leaves a
+    /// duplicate, which StartTask turns into a skip.
+    /// </summary>
+    private async Task ReturnAsync(ulong deliveryTag, BasicProperties properties, byte[] body)
+    {
+        var headers = properties.Headers = new Dictionary<string, object?>(properties.Headers ?? new Dictionary<string, object?>());
+        headers.Remove("x-delivery-count");
+        headers[QueueTopology.ReturnedHeader] = (headers.TryGetValue(QueueTopology.ReturnedHeader, out var n) && n is not null
+            ? Convert.ToInt64(n, System.Globalization.CultureInfo.InvariantCulture) : 0) + 1;
+        try
+        {
+            var publisher = returnChannel ?? throw new InvalidOperationException("no publishing channel");
+            await publisher.BasicPublishAsync(QueueTopology.JobsExchange, QueueTopology.RoutingKey(settings.Queue), mandatory: true, properties, body);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning("could not return delivery {Tag} to the queue as a copy ({Error}); requeueing it", deliveryTag, ex.Message);
+            await SettleAsync(deliveryTag, DeliveryVerdict.Requeue);
+            return;
+        }
+        await SettleAsync(deliveryTag, DeliveryVerdict.Ack);
+    }
+
     /// <inheritdoc />
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -159,6 +191,7 @@ public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOption
         }
 
         if (channel is not null) await SafeCloseAsync(channel.CloseAsync(CancellationToken.None));
+        if (returnChannel is not null) await SafeCloseAsync(returnChannel.CloseAsync(CancellationToken.None));
         if (connection is not null) await SafeCloseAsync(connection.CloseAsync(CancellationToken.None));
     }
 
@@ -197,6 +230,7 @@ public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOption
     public override void Dispose()
     {
         channel?.Dispose();
+        returnChannel?.Dispose();
         connection?.Dispose();
         abandon.Dispose();
         base.Dispose();

@@ -72,9 +72,9 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
 
         if (outcome is JobOutcome.Abandoned)
         {
-            logger.LogWarning("task {TaskId} attempt {Attempt}: abandoned at shutdown; requeued", job.TaskId, running.Attempt);
+            logger.LogWarning("task {TaskId} attempt {Attempt}: abandoned at shutdown; returned to the queue", job.TaskId, running.Attempt);
             metrics.Requeued();
-            await delivery.Settle(DeliveryVerdict.Requeue);
+            await delivery.Settle(DeliveryVerdict.Return);
             return;
         }
 
@@ -91,10 +91,10 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         catch (Exception ex)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            logger.LogError("task {TaskId} attempt {Attempt}: could not record the outcome ({Error}); requeued",
-                job.TaskId, running.Attempt, SinkRetry.Describe(ex));
+            logger.LogError("task {TaskId} attempt {Attempt}: could not record the outcome within {Budget:c} ({Error}); returned to the queue",
+                job.TaskId, running.Attempt, budgets.Complete, SinkRetry.Describe(ex));
             metrics.Requeued();
-            await delivery.Settle(DeliveryVerdict.Requeue);
+            await delivery.Settle(DeliveryVerdict.Return);
         }
     }
 
@@ -118,13 +118,15 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         }
         catch (Exception ex)
         {
-            logger.LogError("task {TaskId}: could not claim it ({Error}); requeued", job.TaskId, SinkRetry.Describe(ex));
+            logger.LogError("task {TaskId}: could not claim it within {Budget:c} ({Error}); returned to the queue",
+                job.TaskId, budgets.Start, SinkRetry.Describe(ex));
             metrics.Requeued();
             if (!abandon.IsCancellationRequested)
             {
                 try { await Task.Delay(budgets.RequeuePause, abandon); } catch (OperationCanceledException) { }
             }
-            await delivery.Settle(DeliveryVerdict.Requeue);
+            // task-service being away is not the message's fault: its delivery limit stays unspent.
+            await delivery.Settle(DeliveryVerdict.Return);
             return null;
         }
     }

@@ -31,7 +31,7 @@ public sealed class WorkerReport(WorkerSettings settings, IOptions<RabbitMqOptio
         Line("Worker__Id", settings.Id);
         Line("Worker__Queue", $"{QueueTopology.RoutingKey(settings.Queue)} ({settings.QueueName})");
         Line("Worker__Concurrency", settings.Concurrency);
-        Line("Worker__TimeLimit", $"{settings.TimeLimit:c} (broker consumer timeout {WorkerOptions.BrokerConsumerTimeout:c})");
+        Line("Worker__TimeLimit", $"{settings.TimeLimit:c} (broker consumer timeout {QueueTopology.ConsumerTimeout:c})");
         Line("Worker__ShutdownGrace", settings.ShutdownGrace.ToString("c"));
         Line("Worker__HeartbeatInterval", settings.HeartbeatInterval.ToString("c"));
         Line("Worker__ControlPort", settings.ControlPort);

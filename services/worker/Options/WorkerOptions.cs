@@ -13,18 +13,11 @@ public sealed class WorkerOptions : IValidatableObject
     public const string SectionName = "Worker";
 
     /// <summary>
-    /// RabbitMQ's default <c>consumer_timeout</c> (30 minutes): a delivery not acknowledged within it
-    /// closes the channel and the job is redelivered elsewhere while it still runs here. Because
-    /// workers ack late (after the result is recorded), every time limit must stay below it, with
-    /// room for reporting the result (<see cref="MaxTimeLimit"/>).
+    /// The largest allowed <see cref="TimeLimit"/>: the broker's consumer timeout
+    /// (<see cref="QueueTopology.ConsumerTimeout"/>) minus 5 minutes, so that claiming and reporting
+    /// still get a few minutes to ride out a task-service outage (<see cref="Sink.SinkRetryBudgets"/>).
     /// </summary>
-    public static readonly TimeSpan BrokerConsumerTimeout = TimeSpan.FromMinutes(30);
-
-    /// <summary>
-    /// The largest allowed <see cref="TimeLimit"/>: the broker's 30 minute consumer timeout minus
-    /// 5 minutes for the slot wait and the result report that follow the run.
-    /// </summary>
-    public static readonly TimeSpan MaxTimeLimit = BrokerConsumerTimeout - TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan MaxTimeLimit = QueueTopology.ConsumerTimeout - TimeSpan.FromMinutes(5);
 
     /// <summary>The queue to consume: <c>small</c> or <c>large</c> (also <c>--queue small|large</c>).</summary>
     [Required]
@@ -68,7 +61,7 @@ public sealed class WorkerOptions : IValidatableObject
             yield return new($"must be 'small' or 'large' (got '{Queue}')", [nameof(Queue)]);
         if (TimeLimit is { } limit && (limit <= TimeSpan.Zero || limit > MaxTimeLimit))
             yield return new(
-                $"must be above 00:00:00 and at most {MaxTimeLimit:c}, safely below the broker's {BrokerConsumerTimeout:c} consumer timeout " +
+                $"must be above 00:00:00 and at most {MaxTimeLimit:c}, safely below the broker's {QueueTopology.ConsumerTimeout:c} consumer timeout " +
                 $"(workers acknowledge a job only after its result is recorded; got {limit:c})", [nameof(TimeLimit)]);
         if (ShutdownGrace < TimeSpan.Zero || ShutdownGrace > TimeSpan.FromHours(1))
             yield return new($"must be between 00:00:00 and 01:00:00 (got {ShutdownGrace:c})", [nameof(ShutdownGrace)]);

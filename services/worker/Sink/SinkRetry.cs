@@ -1,3 +1,4 @@
+using CeleryKube.Messaging;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
@@ -38,16 +39,28 @@ public static class SinkRetry
     }
 }
 
-/// <summary>How long the worker keeps trying to reach the ResultSink before it gives a job back to the queue.</summary>
+/// <summary>
+/// How long the worker keeps trying to reach the ResultSink before it gives a job back. Both
+/// budgets come from what the broker allows: a delivery must be settled within its consumer
+/// timeout, and claiming, running (up to the time limit) and reporting all happen inside it.
+/// </summary>
 /// <param name="Start">How long a claim (StartTask) may wait for task-service.</param>
-/// <param name="Complete">
-/// How long a finished outcome (CompleteTask) may wait for task-service. Generous, because
-/// recomputing a large job is expensive; the time limit plus this stays below the broker's
-/// consumer timeout (see <see cref="Options.WorkerOptions.MaxTimeLimit"/>).
-/// </param>
-/// <param name="RequeuePause">Pause before requeueing an unclaimed job, so an outage does not spin through deliveries.</param>
+/// <param name="Complete">How long a finished outcome (CompleteTask) may wait for task-service.</param>
+/// <param name="RequeuePause">Pause before giving back an unclaimed job, so an outage does not spin through deliveries.</param>
 public sealed record SinkRetryBudgets(TimeSpan Start, TimeSpan Complete, TimeSpan RequeuePause)
 {
-    /// <summary>30 s to claim, 2 min to report, 2 s pause.</summary>
-    public static SinkRetryBudgets Default { get; } = new(TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(2));
+    /// <summary>Room left for acknowledging and for clocks that disagree.</summary>
+    public static readonly TimeSpan SettleMargin = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Splits what the consumer timeout leaves after the time limit between claiming and reporting:
+    /// 14 min each for small jobs (1 min limit), 4.5 min each for large ones (20 min limit).
+    /// </summary>
+    public static SinkRetryBudgets For(TimeSpan timeLimit)
+    {
+        var spare = QueueTopology.ConsumerTimeout - timeLimit - SettleMargin;
+        if (spare <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(timeLimit), timeLimit, $"leaves no time to report within the broker's {QueueTopology.ConsumerTimeout:c} consumer timeout");
+        return new SinkRetryBudgets(spare / 2, spare / 2, TimeSpan.FromSeconds(2));
+    }
 }

@@ -37,12 +37,12 @@ public static class TaskServiceSetup
             o.MaxReceiveMessageSize = limits.MaxMessageBytes;
             o.MaxSendMessageSize = limits.MaxMessageBytes;
         });
-        services.AddGrpc().AddServiceOptions<ResultSinkApi>(o => o.Interceptors.Add<BearerTokenInterceptor>());
+        services.AddGrpc(o => o.Interceptors.Add<ErrorInterceptor>())
+            .AddServiceOptions<ResultSinkApi>(o => o.Interceptors.Add<BearerTokenInterceptor>());
 
         services.AddTaskStore(connectionStrings);
         services.AddSingleton<TaskMetrics>();
         services.AddSingleton<TaskRouter>();
-        services.AddSingleton<TaskSubmitter>();
         services.AddSingleton<BrokerConnection>();
         services.AddHostedService(sp => sp.GetRequiredService<BrokerConnection>());
         services.AddSingleton<QueueStatusReader>();

@@ -161,7 +161,7 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
     }
 
     [Fact]
-    public async Task Watch_streams_changes_as_they_are_committed()
+    public async Task Watch_streams_changes_as_they_are_committed_and_deletions_too()
     {
         using var cts = new CancellationTokenSource(Wait);
         using var watch = fx.Tasks.WatchTasks(new WatchTasksRequest(), cancellationToken: cts.Token);
@@ -173,11 +173,21 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
         {
             var changed = watch.ResponseStream.Current.Task;
             if (changed.Id != task.Id) continue;
+            Assert.False(watch.ResponseStream.Current.Deleted);
             states.Add(changed.State);
             if (changed.State == TaskState.Cancelled) break;
         }
         Assert.Equal(TaskState.Cancelled, states[^1]);
         Assert.Contains(TaskState.Pending, states.Concat([TaskState.Pending]));
+
+        await fx.Tasks.DeleteTasksAsync(new DeleteTasksRequest { Ids = { task.Id } });
+        while (await watch.ResponseStream.MoveNext(cts.Token))
+        {
+            if (watch.ResponseStream.Current.Task.Id != task.Id) continue;
+            Assert.True(watch.ResponseStream.Current.Deleted, "the next event of a deleted task says it was deleted");
+            Assert.Equal(TaskQueue.Small, watch.ResponseStream.Current.Task.Queue);
+            break;
+        }
         AssertFieldViolation(await Refused(async () =>
         {
             using var bad = fx.Tasks.WatchTasks(new WatchTasksRequest { TaskIds = { "x" } });
@@ -202,6 +212,7 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
         // that last changed before the watch began may be replayed.
         while (await watch.ResponseStream.MoveNext(cts.Token))
         {
+            if (watch.ResponseStream.Current.Deleted) continue;
             var changed = watch.ResponseStream.Current.Task;
             Assert.True(changed.UpdateTime.ToDateTime() >= watchStart.AddMilliseconds(-50), $"replayed {changed.Id} changed at {changed.UpdateTime}");
             if (changed.Id == fresh.Id) return;

@@ -3,10 +3,9 @@ using CeleryKube.Messaging;
 using CeleryKube.Protos.V1;
 using CeleryKube.ServiceDefaults;
 using CeleryKube.TaskService.Api;
+using CeleryKube.TaskService.Domain;
 using CeleryKube.TaskService.Persistence;
 using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
-using Microsoft.EntityFrameworkCore;
 using RabbitMQ.Client;
 
 namespace CeleryKube.TaskService.Broker;
@@ -18,9 +17,10 @@ namespace CeleryKube.TaskService.Broker;
 /// </summary>
 public sealed class OutboxDispatcher(
     BrokerConnection broker,
-    IDbContextFactory<TasksDbContext> contexts,
-    TaskStoreWriter writer,
+    TaskReader reader,
+    TaskStore store,
     TaskChangeFeed changeFeed,
+    TimeProvider time,
     ILogger<OutboxDispatcher> logger) : BackgroundService
 {
     /// <summary>Rows published per round; all of them are in flight together.</summary>
@@ -51,49 +51,31 @@ public sealed class OutboxDispatcher(
                     channel.Dispose();
                     channel = null;
                 }
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
                 continue;
             }
             if (published == BatchSize) continue;
             // Wake on the next commit that added an outbox row, or poll now and then for rows a failed round left.
-            await Task.WhenAny(nextCommit, Task.Delay(TimeSpan.FromSeconds(2), stoppingToken));
+            await Task.WhenAny(nextCommit, Task.Delay(TimeSpan.FromSeconds(2), time, stoppingToken));
         }
     }
 
     private async Task<int> PublishBatchAsync(IChannel channel, CancellationToken cancellationToken)
     {
-        List<PendingJob> jobs;
-        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
-        {
-            jobs = await (from o in db.Outbox.AsNoTracking()
-                          join t in db.Tasks on o.TaskId equals t.Id
-                          join i in db.TaskInputs on o.TaskId equals i.TaskId
-                          orderby o.Id
-                          select new PendingJob(o.Id, t.Id, t.Queue, t.Algorithm, t.CreatedAtMs, t.State, i.TextA, i.TextB, o.TraceParent))
-                .Take(BatchSize).ToListAsync(cancellationToken);
-        }
+        var jobs = await reader.PendingJobsAsync(BatchSize, cancellationToken);
         if (jobs.Count == 0) return 0;
 
         var results = await Task.WhenAll(jobs.Select(job => PublishAsync(channel, job, cancellationToken)));
         var confirmed = jobs.Where((_, i) => results[i]).ToList();
         if (confirmed.Count > 0)
-        {
-            var outboxIds = confirmed.Select(j => j.OutboxId).ToList();
-            var taskIds = confirmed.Select(j => j.TaskId).ToList();
-            await writer.WriteAsync(async (db, ct) =>
-            {
-                await db.Outbox.Where(o => outboxIds.Contains(o.Id)).ExecuteDeleteAsync(ct);
-                foreach (var task in await db.Tasks.Where(t => taskIds.Contains(t.Id)).ToListAsync(ct)) task.MarkQueued();
-                return true;
-            }, cancellationToken);
-        }
+            await store.MarkPublishedAsync(confirmed.Select(j => j.OutboxId).ToList(), confirmed.Select(j => j.TaskId).ToList(), cancellationToken);
         return jobs.Count;
     }
 
     private async Task<bool> PublishAsync(IChannel channel, PendingJob job, CancellationToken cancellationToken)
     {
         // A task cancelled or failed before it was published needs no message; the row is still cleared.
-        if (job.State is not (TaskState.Pending or TaskState.Queued)) return true;
+        if (!TaskRecord.NeedsPublishing(job.State)) return true;
         var parent = job.TraceParent is not null && ActivityContext.TryParse(job.TraceParent, null, out var ctx) ? ctx : default;
         using var activity = Telemetry.ActivitySource.StartActivity($"publish {QueueTopology.QueueName(job.Queue)}", ActivityKind.Producer, parent);
         var body = new LcsJob
@@ -126,7 +108,4 @@ public sealed class OutboxDispatcher(
             return false;
         }
     }
-
-    private sealed record PendingJob(long OutboxId, string TaskId, TaskQueue Queue, LcsAlgorithm Algorithm, long CreatedAtMs,
-        TaskState State, string TextA, string TextB, string? TraceParent);
 }

@@ -2,32 +2,35 @@ using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using CeleryKube.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace CeleryKube.TaskService.Persistence;
 
 /// <summary>
-/// The only writer of the task store. Callers queue small commands; the writer runs whatever has
-/// queued up in one SQLite transaction, so under load many submits, claims and reports share one
-/// commit (one fsync) instead of paying for their own. Each command still succeeds or fails alone:
-/// it is saved inside the transaction under an EF savepoint.
+/// The only writer of the task store. <see cref="TaskStore"/> queues small commands; the writer
+/// runs whatever has queued up in one SQLite transaction, so under load many submits, claims and
+/// reports share one commit (one fsync) instead of paying for their own. Each command still
+/// succeeds or fails alone: it runs under its own savepoint, so a failing command undoes all it
+/// did, bulk statements included. Before the commit the transaction's changes are stamped with
+/// the next change sequence (<see cref="ChangeStamp"/>).
 /// </summary>
-public sealed class TaskStoreWriter(
+internal sealed class TaskStoreWriter(
     IDbContextFactory<TasksDbContext> contexts,
     TaskChangeFeed changeFeed,
     ILogger<TaskStoreWriter> logger) : BackgroundService
 {
     private const int MaxBatch = 512;
+    private const string Savepoint = "command";
     // Commits and writes per commit say how well grouping works under load (the pipeline benchmark reads them).
     private static readonly Counter<long> Commits = Telemetry.Meter.CreateCounter<long>("celerykube.store.commits", description: "Task store transactions committed");
     private static readonly Counter<long> Writes = Telemetry.Meter.CreateCounter<long>("celerykube.store.writes", description: "Write commands committed");
     private readonly Channel<IWriteCommand> queue = Channel.CreateUnbounded<IWriteCommand>(new UnboundedChannelOptions { SingleReader = true });
-    private long lastChangeSeq;
 
     /// <summary>Runs <paramref name="command"/> in the next write transaction and returns its value once committed.</summary>
-    public Task<T> WriteAsync<T>(Func<TasksDbContext, CancellationToken, Task<T>> command, CancellationToken cancellationToken = default)
+    public Task<T> WriteAsync<T>(Func<WriteScope, CancellationToken, Task<T>> command, CancellationToken cancellationToken = default)
     {
         var write = new WriteCommand<T>(command);
-        if (!queue.Writer.TryWrite(write)) throw new InvalidOperationException("the task store is shutting down");
+        if (!queue.Writer.TryWrite(write)) throw TaskStoreUnavailableException.Stopping();
         return write.Completion.Task.WaitAsync(cancellationToken);
     }
 
@@ -36,10 +39,13 @@ public sealed class TaskStoreWriter(
     {
         await using (var db = await contexts.CreateDbContextAsync(stoppingToken))
         {
-            lastChangeSeq = await db.Tasks.MaxAsync(t => (long?)t.ChangeSeq, stoppingToken) ?? 0;
+            // Watchers start from here, not from zero (which would replay every stored task).
+            var connection = db.Database.GetDbConnection();
+            await connection.OpenAsync(stoppingToken);
+            await using var read = connection.CreateCommand();
+            read.CommandText = ChangeStamp.Read;
+            changeFeed.Notify((long)(await read.ExecuteScalarAsync(stoppingToken))!);
         }
-        // Watchers start from here, not from zero (which would replay every stored task).
-        changeFeed.Notify(lastChangeSeq);
         var batch = new List<IWriteCommand>(MaxBatch);
         try
         {
@@ -56,77 +62,97 @@ public sealed class TaskStoreWriter(
         finally
         {
             queue.Writer.TryComplete();
-            while (queue.Reader.TryRead(out var left)) left.Fail(new OperationCanceledException("task-service is stopping"));
+            foreach (var command in batch) command.Fail(TaskStoreUnavailableException.Stopping());
+            while (queue.Reader.TryRead(out var left)) left.Fail(TaskStoreUnavailableException.Stopping());
         }
     }
 
     private async Task RunBatchAsync(List<IWriteCommand> batch, CancellationToken stoppingToken)
     {
         await using var db = await contexts.CreateDbContextAsync(stoppingToken);
+        // Each command has its own savepoint below; EF's own would only cover SaveChanges.
+        db.Database.AutoSavepointsEnabled = false;
+        var scope = new WriteScope(db);
         var done = new List<IWriteCommand>(batch.Count);
-        var addedOutboxRows = false;
+        long seq;
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync(stoppingToken);
-            var seq = lastChangeSeq;
             foreach (var command in batch)
             {
+                await transaction.CreateSavepointAsync(Savepoint, stoppingToken);
+                var outboxBefore = scope.OutboxRowsAdded;
                 try
                 {
-                    await command.RunAsync(db, stoppingToken);
-                    var addsOutboxRow = false;
-                    foreach (var entry in db.ChangeTracker.Entries())
-                    {
-                        if (entry.Entity is TaskRecord task && entry.State is (EntityState.Added or EntityState.Modified))
-                        {
-                            task.ChangeSeq = ++seq;
-                            task.UpdatedAtMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-                        }
-                        else if (entry.Entity is OutboxMessage && entry.State == EntityState.Added)
-                        {
-                            addsOutboxRow = true;
-                        }
-                    }
+                    await command.RunAsync(scope, stoppingToken);
                     await db.SaveChangesAsync(stoppingToken);
+                    await transaction.ReleaseSavepointAsync(Savepoint, stoppingToken);
                     done.Add(command);
-                    addedOutboxRows |= addsOutboxRow;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
-                    // The savepoint undid this command's rows; forget its tracked changes too.
-                    db.ChangeTracker.Clear();
+                    await transaction.RollbackToSavepointAsync(Savepoint, stoppingToken);
+                    await transaction.ReleaseSavepointAsync(Savepoint, stoppingToken);
+                    scope.OutboxRowsAdded = outboxBefore;
                     command.Fail(ex);
                 }
                 db.ChangeTracker.Clear();
             }
+            seq = await ChangeStamp.StampAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), stoppingToken);
             await transaction.CommitAsync(stoppingToken);
-            lastChangeSeq = seq;
             Commits.Add(1);
             Writes.Add(done.Count);
         }
         catch (Exception ex)
         {
-            logger.LogError(ex, "Task store commit failed; {Count} writes are reported as failed", done.Count);
-            foreach (var command in done) command.Fail(ex);
+            var stopping = stoppingToken.IsCancellationRequested;
+            if (!stopping) logger.LogError(ex, "Task store commit failed; {Count} writes are reported as failed", done.Count);
+            var error = stopping ? TaskStoreUnavailableException.Stopping() : new TaskStoreUnavailableException("the task store could not commit; try again", ex);
+            foreach (var command in batch) command.Fail(error);
+            if (stopping) throw;
             return;
         }
         foreach (var command in done) command.Commit();
-        changeFeed.Notify(lastChangeSeq, addedOutboxRows);
+        changeFeed.Notify(seq, scope.OutboxRowsAdded);
     }
 
     private interface IWriteCommand
     {
-        Task RunAsync(TasksDbContext db, CancellationToken cancellationToken);
+        Task RunAsync(WriteScope scope, CancellationToken cancellationToken);
         void Commit();
         void Fail(Exception error);
     }
 
-    private sealed class WriteCommand<T>(Func<TasksDbContext, CancellationToken, Task<T>> run) : IWriteCommand
+    private sealed class WriteCommand<T>(Func<WriteScope, CancellationToken, Task<T>> run) : IWriteCommand
     {
         private T? result;
         public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public async Task RunAsync(TasksDbContext db, CancellationToken cancellationToken) => result = await run(db, cancellationToken);
+        public async Task RunAsync(WriteScope scope, CancellationToken cancellationToken) => result = await run(scope, cancellationToken);
         public void Commit() => Completion.TrySetResult(result!);
         public void Fail(Exception error) => Completion.TrySetException(error);
     }
+}
+
+/// <summary>What a write command works with: the transaction's context, and a note of new outbox rows.</summary>
+internal sealed class WriteScope(TasksDbContext db)
+{
+    /// <summary>The context, inside the writer's transaction.</summary>
+    public TasksDbContext Db { get; } = db;
+
+    /// <summary>True when a committed command of this batch added outbox rows (wakes the dispatcher).</summary>
+    public bool OutboxRowsAdded { get; set; }
+
+    /// <summary>Adds an outbox row for <paramref name="taskId"/>.</summary>
+    public void AddOutbox(string taskId, long nowMs, string? traceParent = null)
+    {
+        Db.Outbox.Add(new OutboxMessage { TaskId = taskId, CreatedAtMs = nowMs, TraceParent = traceParent });
+        OutboxRowsAdded = true;
+    }
+}
+
+/// <summary>The store cannot take writes now (it is stopping, or a commit failed); the caller may retry.</summary>
+public sealed class TaskStoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>The writer is shutting down.</summary>
+    public static TaskStoreUnavailableException Stopping() => new("task-service is stopping; try again");
 }

@@ -47,7 +47,8 @@ public static class TaskServiceSetup
         services.AddHostedService(sp => sp.GetRequiredService<BrokerConnection>());
         services.AddSingleton<QueueStatusReader>();
         services.AddSingleton<ClusterStatusReader>();
-        services.AddHostedService<OutboxDispatcher>();
+        services.AddSingleton<OutboxDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
         services.AddHostedService<DeadLetterConsumer>();
         services.AddSingleton<LeaseReaper>();
         services.AddHostedService(sp => sp.GetRequiredService<LeaseReaper>());

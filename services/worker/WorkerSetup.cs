@@ -43,7 +43,9 @@ public static class WorkerSetup
         services.AddGrpcClient<ResultSinkService.ResultSinkServiceClient>((sp, o) =>
                 o.Address = new Uri(sp.GetRequiredService<IOptions<ResultSinkOptions>>().Value.Url))
             .ConfigureChannel(c => c.ServiceConfig = ResultSinkClient.RetryingServiceConfig);
-        services.AddSingleton<ResultSinkClient>();
+        services.AddSingleton<ResultSinkStream>();
+        services.AddSingleton(sp => new ResultSinkClient(sp.GetRequiredService<ResultSinkService.ResultSinkServiceClient>(),
+            sp.GetRequiredService<ResultSinkCredentials>(), worker.ReportStream ? sp.GetRequiredService<ResultSinkStream>() : null));
         services.AddSingleton(SinkRetryBudgets.Default);
         services.AddSingleton<WorkerState>();
         services.AddSingleton<WorkerMetrics>();

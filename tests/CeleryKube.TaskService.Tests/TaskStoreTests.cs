@@ -127,7 +127,7 @@ public sealed class TaskStoreTests
             return await StateAsync(s, task.Id) == TaskState.Queued;
         }, Wait, "the reaper to requeue the task");
         // No dispatcher runs here: the submit's row is still there, and the requeue added a second.
-        Assert.Equal(2, (await s.Reader.PendingJobsAsync(10, CancellationToken.None)).Count(j => j.TaskId == task.Id));
+        Assert.Equal(2, (await s.Reader.PendingJobsAsync(10, long.MaxValue, CancellationToken.None)).Count(j => j.TaskId == task.Id));
     }
 
     [Fact]

@@ -68,10 +68,15 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interce
         }
     }
 
-    private RpcException Map(Exception error, ServerCallContext context)
+    private RpcException Map(Exception error, ServerCallContext context) => ToRpcException(error, context, logger);
+
+    /// <summary>The status a call (or one request on a stream) ends with for <paramref name="error"/>.</summary>
+    public static RpcException ToRpcException(Exception error, ServerCallContext context, ILogger logger)
     {
         switch (error)
         {
+            case RpcException rpc:
+                return rpc;
             case TaskRejection rejection:
                 return RpcErrors.From(rejection);
             case TaskStoreUnavailableException:

@@ -12,9 +12,57 @@ namespace CeleryKube.TaskService.Api;
 /// The internal ResultSinkService workers report through. It validates requests and calls the
 /// store's named commands; every decision is made by <see cref="TaskRecord"/>.
 /// </summary>
-public sealed class ResultSinkApi(TaskStore store, TaskMetrics metrics, IOptions<LeasesOptions> leases)
+public sealed class ResultSinkApi(TaskStore store, TaskMetrics metrics, IOptions<LeasesOptions> leases, ILogger<ResultSinkApi> logger)
     : ResultSinkService.ResultSinkServiceBase
 {
+    /// <summary>
+    /// Answers each report on the stream as its unary call would, concurrently (so reports from
+    /// many jobs share the writer's commits), each response tagged with its request's id.
+    /// </summary>
+    public override async Task StreamReports(IAsyncStreamReader<StreamReportsRequest> requestStream,
+        IServerStreamWriter<StreamReportsResponse> responseStream, ServerCallContext context)
+    {
+        using var writeLock = new SemaphoreSlim(1, 1);
+        var answering = new List<Task>();
+        while (await requestStream.MoveNext(context.CancellationToken))
+        {
+            answering.Add(AnswerAsync(requestStream.Current, responseStream, writeLock, context));
+            if (answering.Count >= 256) answering.RemoveAll(t => t.IsCompleted);
+        }
+        await Task.WhenAll(answering);
+    }
+
+    private async Task AnswerAsync(StreamReportsRequest request, IServerStreamWriter<StreamReportsResponse> responseStream,
+        SemaphoreSlim writeLock, ServerCallContext context)
+    {
+        var response = new StreamReportsResponse { Id = request.Id };
+        try
+        {
+            switch (request.ReportCase)
+            {
+                case StreamReportsRequest.ReportOneofCase.Start: response.Start = await StartTask(request.Start, context); break;
+                case StreamReportsRequest.ReportOneofCase.Progress: response.Progress = await ReportProgress(request.Progress, context); break;
+                case StreamReportsRequest.ReportOneofCase.Complete: response.Complete = await CompleteTask(request.Complete, context); break;
+                case StreamReportsRequest.ReportOneofCase.Finish: response.Finish = await FinishTask(request.Finish, context); break;
+                default: RpcErrors.InvalidArgument("report", "set one of start, progress, complete or finish"); break;
+            }
+        }
+        catch (Exception ex)
+        {
+            var status = ErrorInterceptor.ToRpcException(ex, context, logger).Status;
+            response.Error = new ReportError { Code = (int)status.StatusCode, Message = status.Detail };
+        }
+        await writeLock.WaitAsync(context.CancellationToken);
+        try
+        {
+            await responseStream.WriteAsync(response, context.CancellationToken);
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+    }
+
     /// <inheritdoc />
     public override async Task<StartTaskResponse> StartTask(StartTaskRequest request, ServerCallContext context)
     {
@@ -53,6 +101,25 @@ public sealed class ResultSinkApi(TaskStore store, TaskMetrics metrics, IOptions
         var outcome = await store.CompleteAsync(id, request.Attempt, request.Result, request.Error, request.Cancelled, context.CancellationToken);
         if (outcome.Applied) metrics.Finished(outcome.Queue, outcome.State, outcome.RunTime);
         return new CompleteTaskResponse { State = outcome.State, Applied = outcome.Applied };
+    }
+
+    /// <inheritdoc />
+    public override async Task<FinishTaskResponse> FinishTask(FinishTaskRequest request, ServerCallContext context)
+    {
+        var id = RpcErrors.RequireTaskId(request.TaskId, "task_id");
+        var workerId = RequireWorkerId(request.WorkerId);
+        if (request.OutcomeCase == FinishTaskRequest.OutcomeOneofCase.None) RpcErrors.InvalidArgument("outcome", "set result or error");
+        if (request.Result is { } r && (r.Length < 0 || r.OffsetA < 0 || r.OffsetB < 0))
+            RpcErrors.InvalidArgument("result", "length and offsets must not be negative");
+        var runTime = request.RunTime?.ToTimeSpan() ?? TimeSpan.Zero;
+        if (runTime < TimeSpan.Zero) RpcErrors.InvalidArgument("run_time", "must not be negative");
+        var outcome = await store.FinishAsync(id, workerId, request.Redelivered, runTime, request.Result, request.Error, context.CancellationToken);
+        if (outcome.Decision == StartDecision.Proceed)
+        {
+            metrics.Started(outcome.Queue);
+            metrics.Finished(outcome.Queue, outcome.State, runTime);
+        }
+        return new FinishTaskResponse { Decision = outcome.Decision, Attempt = outcome.Decision == StartDecision.Proceed ? outcome.Attempt : 0, State = outcome.State };
     }
 
     /// <inheritdoc />

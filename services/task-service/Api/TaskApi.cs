@@ -18,6 +18,7 @@ public sealed class TaskApi(
     TaskChangeFeed changeFeed,
     TaskRouter router,
     BrokerConnection broker,
+    OutboxDispatcher dispatcher,
     TaskMetrics metrics,
     IOptions<LimitsOptions> limits,
     ClusterStatusReader clusterStatus) : TaskServiceGrpc.TaskServiceBase
@@ -41,8 +42,13 @@ public sealed class TaskApi(
 
         var task = TaskRecord.Submitted(router.Route(lengthA, lengthB), request.Algorithm, lengthA, lengthB,
             request.IdempotencyKey.Length > 0 ? request.IdempotencyKey : null, store.NowMs);
-        var (stored, created) = await store.SubmitAsync(task, request.TextA, request.TextB, Activity.Current?.Id, context.CancellationToken);
-        if (created) metrics.Submitted(stored.Queue);
+        var traceParent = Activity.Current?.Id;
+        var (stored, created, outboxId) = await store.SubmitAsync(task, request.TextA, request.TextB, traceParent, context.CancellationToken);
+        if (created)
+        {
+            dispatcher.Offer(new PendingJob(outboxId, task.Id, task.Queue, task.Algorithm, task.CreatedAtMs, task.State, request.TextA, request.TextB, traceParent));
+            metrics.Submitted(stored.Queue);
+        }
         return new SubmitLcsResponse { Task = stored.ToProto(), Deduplicated = !created };
     }
 

@@ -129,10 +129,13 @@ public sealed class TaskRecord
         IdempotencyKey = idempotencyKey,
     };
 
+    /// <summary>What the broker's confirm of the job message does: only a PENDING task moves, to QUEUED (the store also runs this as SQL).</summary>
+    public static readonly (TaskState From, TaskState To) BrokerConfirmMove = (TaskState.Pending, TaskState.Queued);
+
     /// <summary>The broker confirmed the job message.</summary>
     public void MarkQueued(long nowMs)
     {
-        if (State == TaskState.Pending) MoveTo(TaskState.Queued, nowMs);
+        if (State == BrokerConfirmMove.From) MoveTo(BrokerConfirmMove.To, nowMs);
     }
 
     /// <summary>A worker asks to run the task. Decides who runs it; at most one live attempt.</summary>
@@ -206,6 +209,20 @@ public sealed class TaskRecord
             Finish(TaskState.Failed, nowMs, string.IsNullOrWhiteSpace(error) ? "the worker reported a failure without a reason" : error);
         }
         return true;
+    }
+
+    /// <summary>
+    /// A run that started as soon as its message arrived and already ended: the claim and the
+    /// outcome in one step. The claim follows <see cref="Claim"/>'s rules; only when it proceeds is
+    /// the outcome recorded, as a new attempt that started <paramref name="runTime"/> ago.
+    /// </summary>
+    public StartDecision ClaimAndComplete(string workerId, bool redelivered, long nowMs, TimeSpan runTime, LcsResult? result, string? error)
+    {
+        var decision = Claim(workerId, redelivered, nowMs, TimeSpan.Zero);
+        if (decision != StartDecision.Proceed) return decision;
+        StartedAtMs = Math.Max(CreatedAtMs, nowMs - (long)runTime.TotalMilliseconds);
+        Complete(Attempts, result, error, cancelled: false, nowMs);
+        return decision;
     }
 
     /// <summary>

@@ -13,24 +13,15 @@ namespace CeleryKube.TaskService.Persistence;
 /// </summary>
 internal static class ChangeStamp
 {
-    private const string StampRows = """
+    /// <summary>Numbers this transaction's changed rows with the next sequence; returns how many.</summary>
+    public const string StampRows = """
         UPDATE tasks SET ChangeSeq = (SELECT Seq + 1 FROM change_counter WHERE Id = 1) WHERE ChangeSeq = 0;
         UPDATE task_tombstones SET ChangeSeq = (SELECT Seq + 1 FROM change_counter WHERE Id = 1) WHERE ChangeSeq = 0;
         """;
 
-    private const string Advance = "UPDATE change_counter SET Seq = Seq + 1 WHERE Id = 1 RETURNING Seq;";
+    /// <summary>Takes the next sequence number (after <see cref="StampRows"/> stamped something).</summary>
+    public const string Advance = "UPDATE change_counter SET Seq = Seq + 1 WHERE Id = 1 RETURNING Seq;";
 
     /// <summary>The latest sequence number handed out.</summary>
     public const string Read = "SELECT Seq FROM change_counter WHERE Id = 1;";
-
-    /// <summary>Stamps this transaction's changes and returns the feed's latest sequence number.</summary>
-    public static async Task<long> StampAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = StampRows;
-        var stamped = await command.ExecuteNonQueryAsync(cancellationToken);
-        command.CommandText = stamped > 0 ? Advance : Read;
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
 }

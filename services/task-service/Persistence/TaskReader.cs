@@ -63,16 +63,31 @@ public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
         return changes.OrderBy(c => c.Seq).ToList();
     }
 
-    /// <summary>The oldest unpublished outbox rows with what their job messages need.</summary>
-    public async Task<List<PendingJob>> PendingJobsAsync(int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// The oldest unpublished outbox rows with what their job messages need: at most
+    /// <paramref name="maxRows"/>, and no more than <paramref name="maxChars"/> characters of text
+    /// in all (always at least one row), so a round of large jobs does not hold gigabytes at once.
+    /// </summary>
+    public async Task<List<PendingJob>> PendingJobsAsync(int maxRows, long maxChars, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var heads = await (from o in db.Outbox.AsNoTracking()
+                           join t in db.Tasks on o.TaskId equals t.Id
+                           orderby o.Id
+                           select new { o.Id, t.TextALength, t.TextBLength })
+            .Take(maxRows).ToListAsync(cancellationToken);
+        if (heads.Count == 0) return [];
+        var take = 1;
+        long chars = heads[0].TextALength + heads[0].TextBLength;
+        while (take < heads.Count && (chars += heads[take].TextALength + heads[take].TextBLength) <= maxChars) take++;
+        var lastId = heads[take - 1].Id;
         return await (from o in db.Outbox.AsNoTracking()
                       join t in db.Tasks on o.TaskId equals t.Id
                       join i in db.TaskInputs on o.TaskId equals i.TaskId
+                      where o.Id <= lastId
                       orderby o.Id
                       select new PendingJob(o.Id, t.Id, t.Queue, t.Algorithm, t.CreatedAtMs, t.State, i.TextA, i.TextB, o.TraceParent))
-            .Take(limit).ToListAsync(cancellationToken);
+            .Take(take).ToListAsync(cancellationToken);
     }
 
     /// <summary>Workers that heartbeated at or after <paramref name="sinceMs"/>.</summary>

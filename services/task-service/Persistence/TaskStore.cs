@@ -34,39 +34,54 @@ public sealed class TaskStore
             if (task.IdempotencyKey is { } key)
             {
                 var existing = await scope.Db.Tasks.AsNoTracking().SingleOrDefaultAsync(t => t.IdempotencyKey == key, ct);
-                if (existing is not null) return new SubmitOutcome(existing, false);
+                if (existing is not null) return new SubmitOutcome(existing, false, 0);
             }
-            scope.Db.Tasks.Add(task);
-            scope.Db.TaskInputs.Add(new TaskInput { TaskId = task.Id, TextA = textA, TextB = textB });
-            scope.AddOutbox(task.Id, task.CreatedAtMs, traceParent);
-            return new SubmitOutcome(task, true);
+            var outboxId = scope.Sql.InsertSubmitted(task, textA, textB, traceParent);
+            return new SubmitOutcome(task, true, outboxId);
         }, cancellationToken);
 
     /// <summary>A worker claims a task for one attempt (StartTask).</summary>
     public Task<ClaimOutcome> ClaimAsync(string taskId, string workerId, bool redelivered, TimeSpan lease, CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
-            var task = await scope.Db.Tasks.FindAsync([taskId], ct);
+            var task = await WriteStatements.FindAsync(scope.Db, taskId);
             if (task is null) return new ClaimOutcome(StartDecision.SkipNotFound, 0, TaskQueue.Unspecified, null);
             var decision = task.Claim(workerId, redelivered, NowMs, lease);
+            scope.Sql.Save(task);
             return new ClaimOutcome(decision, task.Attempts, task.Queue, decision == StartDecision.Proceed ? task.LeaseExpiresAtMs : null);
+        }, cancellationToken);
+
+    /// <summary>Claims a task and records the outcome of a run that already ended (FinishTask).</summary>
+    public Task<FinishOutcome> FinishAsync(string taskId, string workerId, bool redelivered, TimeSpan runTime, LcsResult? result, string? error,
+        CancellationToken cancellationToken) =>
+        writer.WriteAsync(async (scope, ct) =>
+        {
+            var task = await WriteStatements.FindAsync(scope.Db, taskId);
+            if (task is null) return new FinishOutcome(StartDecision.SkipNotFound, 0, TaskState.Unspecified, TaskQueue.Unspecified);
+            var decision = task.ClaimAndComplete(workerId, redelivered, NowMs, runTime, result, error);
+            scope.Sql.Save(task);
+            return new FinishOutcome(decision, task.Attempts, task.State, task.Queue);
         }, cancellationToken);
 
     /// <summary>Records an attempt's progress and renews its lease; says whether to stop.</summary>
     public Task<ProgressAnswer> ReportProgressAsync(string taskId, int attempt, double progress, TimeSpan lease, CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
-            var task = await scope.Db.Tasks.FindAsync([taskId], ct);
-            return task is null ? new ProgressAnswer(true, "task was deleted") : task.RecordProgress(attempt, progress, NowMs, lease);
+            var task = await WriteStatements.FindAsync(scope.Db, taskId);
+            if (task is null) return new ProgressAnswer(true, "task was deleted");
+            var answer = task.RecordProgress(attempt, progress, NowMs, lease);
+            scope.Sql.Save(task);
+            return answer;
         }, cancellationToken);
 
     /// <summary>Records an attempt's outcome; a duplicate or late one is not applied. Unknown tasks are rejected.</summary>
     public Task<CompleteOutcome> CompleteAsync(string taskId, int attempt, LcsResult? result, string? error, bool cancelled, CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
-            var task = await scope.Db.Tasks.FindAsync([taskId], ct) ?? throw TaskRejection.NotFound(taskId);
+            var task = await WriteStatements.FindAsync(scope.Db, taskId) ?? throw TaskRejection.NotFound(taskId);
             var now = NowMs;
             var applied = task.Complete(attempt, result, error, cancelled, now);
+            scope.Sql.Save(task);
             TimeSpan? run = task.StartedAtMs is { } s ? TimeSpan.FromMilliseconds(now - s) : null;
             return new CompleteOutcome(task.State, applied, task.Queue, run);
         }, cancellationToken);
@@ -75,8 +90,9 @@ public sealed class TaskStore
     public Task<TaskRecord> CancelAsync(string taskId, CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
-            var task = await scope.Db.Tasks.FindAsync([taskId], ct) ?? throw TaskRejection.NotFound(taskId);
+            var task = await WriteStatements.FindAsync(scope.Db, taskId) ?? throw TaskRejection.NotFound(taskId);
             task.RequestCancel(NowMs);
+            scope.Sql.Save(task);
             return task;
         }, cancellationToken);
 
@@ -96,22 +112,22 @@ public sealed class TaskStore
         writer.WriteAsync((scope, ct) => scope.Db.Tasks.Where(TaskRecord.Finished).ExecuteDeleteAsync(ct), cancellationToken);
 
     /// <summary>The broker confirmed these outbox rows: delete them and mark their tasks QUEUED.</summary>
-    public Task MarkPublishedAsync(IReadOnlyCollection<long> outboxIds, IReadOnlyCollection<string> taskIds, CancellationToken cancellationToken) =>
-        writer.WriteAsync(async (scope, ct) =>
+    public Task MarkPublishedAsync(IReadOnlyCollection<(long OutboxId, string TaskId)> published, CancellationToken cancellationToken) =>
+        writer.WriteAsync((scope, _) =>
         {
-            await scope.Db.Outbox.Where(o => outboxIds.Contains(o.Id)).ExecuteDeleteAsync(ct);
             var now = NowMs;
-            foreach (var task in await scope.Db.Tasks.Where(t => taskIds.Contains(t.Id) && t.State == TaskState.Pending).ToListAsync(ct))
-                task.MarkQueued(now);
-            return true;
+            foreach (var (outboxId, taskId) in published) scope.Sql.Confirm(outboxId, taskId, now);
+            return Task.FromResult(true);
         }, cancellationToken);
 
     /// <summary>The broker dead-lettered a task's job message: it ends FAILED with the reason.</summary>
     public Task FailDeadLetteredAsync(string taskId, string reason, CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
-            var task = await scope.Db.Tasks.FindAsync([taskId], ct);
-            task?.FailDeadLettered(reason, NowMs);
+            var task = await WriteStatements.FindAsync(scope.Db, taskId);
+            if (task is null) return false;
+            task.FailDeadLettered(reason, NowMs);
+            scope.Sql.Save(task);
             return true;
         }, cancellationToken);
 
@@ -188,11 +204,14 @@ public sealed class TaskStore
         writer.WriteAsync((scope, ct) => command(scope.Db, ct), cancellationToken);
 }
 
-/// <summary>The stored task, and whether this submission created it.</summary>
-public sealed record SubmitOutcome(TaskRecord Task, bool Created);
+/// <summary>The stored task, whether this submission created it, and (when it did) its outbox row.</summary>
+public sealed record SubmitOutcome(TaskRecord Task, bool Created, long OutboxId);
 
 /// <summary>Who runs the task: the decision, the attempt number and the lease end (with PROCEED).</summary>
 public sealed record ClaimOutcome(StartDecision Decision, int Attempt, TaskQueue Queue, long? LeaseExpiresAtMs);
+
+/// <summary>FinishTask's answer: whether it claimed the task, as which attempt, and the state after it.</summary>
+public sealed record FinishOutcome(StartDecision Decision, int Attempt, TaskState State, TaskQueue Queue);
 
 /// <summary>The task's state after a report, whether the report was applied, and the attempt's run time.</summary>
 public sealed record CompleteOutcome(TaskState State, bool Applied, TaskQueue Queue, TimeSpan? RunTime);

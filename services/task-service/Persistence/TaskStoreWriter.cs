@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using CeleryKube.ServiceDefaults;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -12,7 +13,8 @@ namespace CeleryKube.TaskService.Persistence;
 /// reports share one commit (one fsync) instead of paying for their own. Each command still
 /// succeeds or fails alone: it runs under its own savepoint, so a failing command undoes all it
 /// did, bulk statements included. Before the commit the transaction's changes are stamped with
-/// the next change sequence (<see cref="ChangeStamp"/>).
+/// the next change sequence (<see cref="ChangeStamp"/>). The writer keeps one connection with its
+/// hot statements prepared (<see cref="WriteStatements"/>) and opens a fresh one after a failed commit.
 /// </summary>
 internal sealed class TaskStoreWriter(
     IDbContextFactory<TasksDbContext> contexts,
@@ -20,11 +22,12 @@ internal sealed class TaskStoreWriter(
     ILogger<TaskStoreWriter> logger) : BackgroundService
 {
     private const int MaxBatch = 512;
-    private const string Savepoint = "command";
     // Commits and writes per commit say how well grouping works under load (the pipeline benchmark reads them).
     private static readonly Counter<long> Commits = Telemetry.Meter.CreateCounter<long>("celerykube.store.commits", description: "Task store transactions committed");
     private static readonly Counter<long> Writes = Telemetry.Meter.CreateCounter<long>("celerykube.store.writes", description: "Write commands committed");
     private readonly Channel<IWriteCommand> queue = Channel.CreateUnbounded<IWriteCommand>(new UnboundedChannelOptions { SingleReader = true });
+    private TasksDbContext? db;
+    private WriteStatements? statements;
 
     /// <summary>Runs <paramref name="command"/> in the next write transaction and returns its value once committed.</summary>
     public Task<T> WriteAsync<T>(Func<WriteScope, CancellationToken, Task<T>> command, CancellationToken cancellationToken = default)
@@ -37,15 +40,9 @@ internal sealed class TaskStoreWriter(
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await using (var db = await contexts.CreateDbContextAsync(stoppingToken))
-        {
-            // Watchers start from here, not from zero (which would replay every stored task).
-            var connection = db.Database.GetDbConnection();
-            await connection.OpenAsync(stoppingToken);
-            await using var read = connection.CreateCommand();
-            read.CommandText = ChangeStamp.Read;
-            changeFeed.Notify((long)(await read.ExecuteScalarAsync(stoppingToken))!);
-        }
+        // Watchers start from here, not from zero (which would replay every stored task).
+        var (_, sql) = await OpenAsync(stoppingToken);
+        changeFeed.Notify(sql.LastChangeSeq());
         var batch = new List<IWriteCommand>(MaxBatch);
         try
         {
@@ -61,6 +58,7 @@ internal sealed class TaskStoreWriter(
         }
         finally
         {
+            await CloseAsync();
             queue.Writer.TryComplete();
             foreach (var command in batch) command.Fail(TaskStoreUnavailableException.Stopping());
             while (queue.Reader.TryRead(out var left)) left.Fail(TaskStoreUnavailableException.Stopping());
@@ -69,42 +67,42 @@ internal sealed class TaskStoreWriter(
 
     private async Task RunBatchAsync(List<IWriteCommand> batch, CancellationToken stoppingToken)
     {
-        await using var db = await contexts.CreateDbContextAsync(stoppingToken);
-        // Each command has its own savepoint below; EF's own would only cover SaveChanges.
-        db.Database.AutoSavepointsEnabled = false;
-        var scope = new WriteScope(db);
         var done = new List<IWriteCommand>(batch.Count);
         long seq;
+        var outboxRowsAdded = false;
         try
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(stoppingToken);
+            var (context, sql) = await OpenAsync(stoppingToken);
+            var scope = new WriteScope(context, sql);
+            await using var transaction = await context.Database.BeginTransactionAsync(stoppingToken);
+            sql.Enlist((SqliteTransaction)transaction.GetDbTransaction());
             foreach (var command in batch)
             {
-                await transaction.CreateSavepointAsync(Savepoint, stoppingToken);
-                var outboxBefore = scope.OutboxRowsAdded;
+                sql.BeginCommand();
+                scope.OutboxRowsAdded = false;
                 try
                 {
                     await command.RunAsync(scope, stoppingToken);
-                    await db.SaveChangesAsync(stoppingToken);
-                    await transaction.ReleaseSavepointAsync(Savepoint, stoppingToken);
+                    if (context.ChangeTracker.HasChanges()) await context.SaveChangesAsync(stoppingToken);
+                    sql.EndCommand();
                     done.Add(command);
+                    outboxRowsAdded |= scope.OutboxRowsAdded;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
-                    await transaction.RollbackToSavepointAsync(Savepoint, stoppingToken);
-                    await transaction.ReleaseSavepointAsync(Savepoint, stoppingToken);
-                    scope.OutboxRowsAdded = outboxBefore;
+                    sql.UndoCommand();
                     command.Fail(ex);
                 }
-                db.ChangeTracker.Clear();
+                context.ChangeTracker.Clear();
             }
-            seq = await ChangeStamp.StampAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), stoppingToken);
+            seq = sql.StampChanges();
             await transaction.CommitAsync(stoppingToken);
             Commits.Add(1);
             Writes.Add(done.Count);
         }
         catch (Exception ex)
         {
+            await CloseAsync();
             var stopping = stoppingToken.IsCancellationRequested;
             if (!stopping) logger.LogError(ex, "Task store commit failed; {Count} writes are reported as failed", done.Count);
             var error = stopping ? TaskStoreUnavailableException.Stopping() : new TaskStoreUnavailableException("the task store could not commit; try again", ex);
@@ -113,7 +111,26 @@ internal sealed class TaskStoreWriter(
             return;
         }
         foreach (var command in done) command.Commit();
-        changeFeed.Notify(seq, scope.OutboxRowsAdded);
+        changeFeed.Notify(seq, outboxRowsAdded);
+    }
+
+    private async Task<(TasksDbContext, WriteStatements)> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (db is not null && statements is not null) return (db, statements);
+        db = await contexts.CreateDbContextAsync(cancellationToken);
+        // Each command has its own savepoint; EF's own would only cover SaveChanges.
+        db.Database.AutoSavepointsEnabled = false;
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        statements = new WriteStatements((SqliteConnection)db.Database.GetDbConnection());
+        return (db, statements);
+    }
+
+    private async Task CloseAsync()
+    {
+        statements?.Dispose();
+        statements = null;
+        if (db is not null) await db.DisposeAsync();
+        db = null;
     }
 
     private interface IWriteCommand
@@ -133,13 +150,16 @@ internal sealed class TaskStoreWriter(
     }
 }
 
-/// <summary>What a write command works with: the transaction's context, and a note of new outbox rows.</summary>
-internal sealed class WriteScope(TasksDbContext db)
+/// <summary>What a write command works with: the transaction's context and prepared statements, and a note of new outbox rows.</summary>
+internal sealed class WriteScope(TasksDbContext db, WriteStatements sql)
 {
     /// <summary>The context, inside the writer's transaction.</summary>
     public TasksDbContext Db { get; } = db;
 
-    /// <summary>True when a committed command of this batch added outbox rows (wakes the dispatcher).</summary>
+    /// <summary>The hot path's prepared statements, inside the same transaction.</summary>
+    public WriteStatements Sql { get; } = sql;
+
+    /// <summary>True when this command added outbox rows the dispatcher must read from the store (wakes it).</summary>
     public bool OutboxRowsAdded { get; set; }
 
     /// <summary>Adds an outbox row for <paramref name="taskId"/>.</summary>

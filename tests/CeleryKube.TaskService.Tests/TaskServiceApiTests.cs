@@ -238,6 +238,60 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
     }
 
     [Fact]
+    public async Task Finish_claims_and_records_a_quick_run_in_one_call_once()
+    {
+        var task = await fx.SubmitAsync("quick", "quack");
+        var result = new LcsResult { Length = 2, Substring = "qu", OffsetA = 0, OffsetB = 0 };
+        var finish = new FinishTaskRequest { TaskId = task.Id, WorkerId = "w1", Result = result, RunTime = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromMilliseconds(5)) };
+        var first = await fx.Sink.FinishTaskAsync(finish, fx.Auth);
+        Assert.Equal((StartDecision.Proceed, 1, TaskState.Succeeded), (first.Decision, first.Attempt, first.State));
+        var stored = (await fx.Tasks.GetTaskAsync(new GetTaskRequest { Id = task.Id })).Task;
+        Assert.Equal(("qu", 1, "w1"), (stored.Result.Substring, stored.Attempts, stored.WorkerId));
+        Assert.True(stored.StartTime.ToDateTime() <= stored.FinishTime.ToDateTime());
+
+        // A duplicate message's run changes nothing; neither does a claim of a cancelled task.
+        var again = await fx.Sink.FinishTaskAsync(new FinishTaskRequest { TaskId = task.Id, WorkerId = "w2", Error = "other run" }, fx.Auth);
+        Assert.Equal((StartDecision.SkipFinished, TaskState.Succeeded), (again.Decision, again.State));
+        var cancelled = await fx.SubmitAsync("never", "run");
+        await fx.Tasks.CancelTaskAsync(new CancelTaskRequest { Id = cancelled.Id });
+        Assert.Equal(StartDecision.SkipCancelled, (await fx.Sink.FinishTaskAsync(new FinishTaskRequest { TaskId = cancelled.Id, WorkerId = "w1", Result = result }, fx.Auth)).Decision);
+        Assert.Equal(StartDecision.SkipNotFound, (await fx.Sink.FinishTaskAsync(new FinishTaskRequest { TaskId = Guid.NewGuid().ToString(), WorkerId = "w1", Result = result }, fx.Auth)).Decision);
+        AssertFieldViolation(await Refused(() => fx.Sink.FinishTaskAsync(new FinishTaskRequest { TaskId = task.Id, WorkerId = "w1" }, fx.Auth).ResponseAsync,
+            StatusCode.InvalidArgument), "outcome");
+    }
+
+    [Fact]
+    public async Task Reports_on_one_stream_are_answered_by_id_like_their_unary_calls_and_need_the_token()
+    {
+        var task = await fx.SubmitAsync("streamed", "dreamed");
+        using var cts = new CancellationTokenSource(Wait);
+        using var stream = fx.Sink.StreamReports(fx.Auth, cancellationToken: cts.Token);
+        await stream.RequestStream.WriteAsync(new StreamReportsRequest { Id = 7, Start = new StartTaskRequest { TaskId = task.Id, WorkerId = "w1" } });
+        await stream.RequestStream.WriteAsync(new StreamReportsRequest { Id = 8, Start = new StartTaskRequest { TaskId = "not-a-uuid", WorkerId = "w1" } });
+        var answers = new Dictionary<ulong, StreamReportsResponse>();
+        while (answers.Count < 2 && await stream.ResponseStream.MoveNext(cts.Token)) answers[stream.ResponseStream.Current.Id] = stream.ResponseStream.Current;
+        Assert.Equal((StartDecision.Proceed, 1), (answers[7].Start.Decision, answers[7].Start.Attempt));
+        Assert.Equal((int)StatusCode.InvalidArgument, answers[8].Error.Code);
+        Assert.Contains("task_id", answers[8].Error.Message);
+
+        await stream.RequestStream.WriteAsync(new StreamReportsRequest
+        {
+            Id = 9,
+            Complete = new CompleteTaskRequest { TaskId = task.Id, Attempt = 1, WorkerId = "w1", Result = new LcsResult { Length = 5, Substring = "eamed", OffsetA = 3, OffsetB = 2 } },
+        });
+        Assert.True(await stream.ResponseStream.MoveNext(cts.Token));
+        Assert.Equal((9ul, true, TaskState.Succeeded), (stream.ResponseStream.Current.Id, stream.ResponseStream.Current.Complete.Applied, stream.ResponseStream.Current.Complete.State));
+        await stream.RequestStream.CompleteAsync();
+        Assert.False(await stream.ResponseStream.MoveNext(cts.Token));
+
+        await Refused(async () =>
+        {
+            using var anonymous = fx.Sink.StreamReports(cancellationToken: cts.Token);
+            await anonymous.ResponseStream.MoveNext(cts.Token);
+        }, StatusCode.Unauthenticated);
+    }
+
+    [Fact]
     public async Task A_worker_report_is_applied_once_and_late_reports_never_overwrite_it()
     {
         var task = await fx.SubmitAsync("hello world", "yellow");

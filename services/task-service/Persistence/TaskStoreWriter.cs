@@ -110,8 +110,9 @@ internal sealed class TaskStoreWriter(
             if (stopping) throw;
             return;
         }
-        foreach (var command in done) command.Commit();
+        // The feed first: a caller whose write returned finds the feed already past it.
         changeFeed.Notify(seq, outboxRowsAdded);
+        foreach (var command in done) command.Commit();
     }
 
     private async Task<(TasksDbContext, WriteStatements)> OpenAsync(CancellationToken cancellationToken)

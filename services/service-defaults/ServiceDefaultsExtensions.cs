@@ -36,15 +36,17 @@ public static class ServiceDefaultsExtensions
                 .AddMeter(Telemetry.Name)
                 .AddAspNetCoreInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddPrometheusExporter())
-            .WithTracing(t => t
-                .AddSource(Telemetry.Name)
-                .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/metrics"))
-                .AddGrpcClientInstrumentation());
+                .AddPrometheusExporter());
         // Traces leave the process only when an OTLP collector is configured the standard way.
+        // Without one nothing listens, so no spans are created at all: every request and every
+        // job would otherwise pay for spans that go nowhere.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
-            otel.UseOtlpExporter();
+            otel.WithTracing(t => t
+                    .AddSource(Telemetry.Name)
+                    .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/metrics"))
+                    .AddGrpcClientInstrumentation())
+                .UseOtlpExporter();
         }
 
         builder.Services.AddGrpc(o => o.EnableDetailedErrors = builder.Environment.IsDevelopment());

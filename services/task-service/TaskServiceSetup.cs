@@ -39,7 +39,7 @@ public static class TaskServiceSetup
             o.MaxReceiveMessageSize = limits.MaxMessageBytes;
             o.MaxSendMessageSize = limits.MaxMessageBytes;
         });
-        services.AddGrpc()
+        services.AddGrpc(o => o.Interceptors.Add<ErrorInterceptor>())
             // Errors carry a google.rpc.BadRequest; the JSON writer must know its type to render the detail.
             .AddJsonTranscoding(o => o.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(Google.Rpc.BadRequest.Descriptor))
             .AddServiceOptions<ResultSinkApi>(o => o.Interceptors.Add<BearerTokenInterceptor>());
@@ -47,12 +47,12 @@ public static class TaskServiceSetup
         services.AddTaskStore(connectionStrings);
         services.AddSingleton<TaskMetrics>();
         services.AddSingleton<TaskRouter>();
-        services.AddSingleton<TaskSubmitter>();
         services.AddSingleton<BrokerConnection>();
         services.AddHostedService(sp => sp.GetRequiredService<BrokerConnection>());
         services.AddSingleton<QueueStatusReader>();
         services.AddSingleton<ClusterStatusReader>();
-        services.AddHostedService<OutboxDispatcher>();
+        services.AddSingleton<OutboxDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
         services.AddHostedService<DeadLetterConsumer>();
         services.AddSingleton<LeaseReaper>();
         services.AddHostedService(sp => sp.GetRequiredService<LeaseReaper>());

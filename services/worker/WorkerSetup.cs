@@ -47,7 +47,9 @@ public static class WorkerSetup
                 c.ServiceConfig = ResultSinkClient.RetryingServiceConfig;
                 c.MaxReconnectBackoff = GrpcRetry.MaxReconnectBackoff;
             });
-        services.AddSingleton<ResultSinkClient>();
+        services.AddSingleton<ResultSinkStream>();
+        services.AddSingleton(sp => new ResultSinkClient(sp.GetRequiredService<ResultSinkService.ResultSinkServiceClient>(),
+            sp.GetRequiredService<ResultSinkCredentials>(), worker.ReportStream ? sp.GetRequiredService<ResultSinkStream>() : null));
         services.AddSingleton(sp => SinkRetryBudgets.For(sp.GetRequiredService<WorkerSettings>().TimeLimit));
         services.AddSingleton<WorkerState>();
         services.AddSingleton<WorkerMetrics>();

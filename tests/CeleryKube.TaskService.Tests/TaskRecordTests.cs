@@ -1,6 +1,5 @@
 using CeleryKube.Protos.V1;
 using CeleryKube.TaskService.Domain;
-using CeleryKube.TaskService.Persistence;
 
 namespace CeleryKube.TaskService.Tests;
 
@@ -14,7 +13,7 @@ public sealed class TaskRecordTests
     public void A_normal_run_goes_pending_queued_running_succeeded()
     {
         var task = NewTask();
-        task.MarkQueued();
+        task.MarkQueued(50);
         Assert.Equal(TaskState.Queued, task.State);
         Assert.Equal(StartDecision.Proceed, task.Claim("w1", redelivered: false, 100, Lease));
         Assert.Equal(TaskState.Running, task.State);
@@ -57,7 +56,7 @@ public sealed class TaskRecordTests
     public void Claims_of_finished_tasks_are_skipped_with_the_reason()
     {
         var cancelled = NewTask();
-        Assert.True(cancelled.RequestCancel(10));
+        cancelled.RequestCancel(10);
         Assert.Equal(StartDecision.SkipCancelled, cancelled.Claim("w1", false, 20, Lease));
 
         var done = NewTask();
@@ -71,7 +70,7 @@ public sealed class TaskRecordTests
     {
         var task = NewTask();
         task.Claim("w1", false, 10, Lease);
-        Assert.True(task.RequestCancel(20));
+        task.RequestCancel(20);
         Assert.Equal(TaskState.Running, task.State);
         Assert.True(task.CancelRequested);
         var (stop, reason) = task.RecordProgress(1, 0.3, 30, Lease);
@@ -79,7 +78,9 @@ public sealed class TaskRecordTests
         Assert.Contains("cancel", reason);
         Assert.True(task.Complete(1, null, null, cancelled: true, 40));
         Assert.Equal(TaskState.Cancelled, task.State);
-        Assert.False(task.RequestCancel(50));
+        var refused = Assert.Throws<TaskRejection>(() => task.RequestCancel(50));
+        Assert.Equal(RejectionKind.FailedPrecondition, refused.Kind);
+        Assert.Contains("already finished (CANCELLED)", refused.Message);
     }
 
     [Fact]
@@ -112,14 +113,45 @@ public sealed class TaskRecordTests
     [Fact]
     public void Final_states_have_no_way_out()
     {
-        foreach (var final in TaskStateMachine.FinalStates)
+        foreach (var final in TaskRecord.FinalStates)
         {
             foreach (var next in Enum.GetValues<TaskState>())
             {
-                Assert.False(TaskStateMachine.CanMove(final, next), $"{final} -> {next} must be refused");
+                Assert.False(TaskRecord.CanMove(final, next), $"{final} -> {next} must be refused");
             }
         }
-        Assert.False(TaskStateMachine.CanMove(TaskState.Running, TaskState.Pending));
-        Assert.False(TaskStateMachine.CanMove(TaskState.Queued, TaskState.Pending));
+        Assert.False(TaskRecord.CanMove(TaskState.Running, TaskState.Pending));
+        Assert.False(TaskRecord.CanMove(TaskState.Queued, TaskState.Pending));
+    }
+
+    [Fact]
+    public void The_predicates_agree_with_the_states_they_name()
+    {
+        foreach (var state in Enum.GetValues<TaskState>())
+        {
+            Assert.Equal(TaskRecord.FinalStates.Contains(state), TaskRecord.IsFinal(state));
+            Assert.Equal(!TaskRecord.IsFinal(state), TaskRecord.IsCancellable(state));
+            Assert.Equal(state is TaskState.Pending or TaskState.Queued, TaskRecord.NeedsPublishing(state));
+        }
+        var task = NewTask();
+        task.Claim("w1", false, 0, TimeSpan.FromMilliseconds(100));
+        var lapsed = TaskRecord.LeaseLapsedBefore(200).Compile();
+        Assert.False(TaskRecord.LeaseLapsedBefore(50).Compile()(task));
+        Assert.True(lapsed(task));
+        Assert.Equal(task.LeaseLapsed(200), lapsed(task));
+    }
+
+    [Fact]
+    public void Every_transition_stamps_the_update_time()
+    {
+        var task = NewTask();
+        task.MarkQueued(10);
+        Assert.Equal(10, task.UpdatedAtMs);
+        task.Claim("w1", false, 20, Lease);
+        Assert.Equal(20, task.UpdatedAtMs);
+        task.RecordProgress(1, 0.5, 30, Lease);
+        Assert.Equal(30, task.UpdatedAtMs);
+        task.Complete(1, null, "boom", false, 40);
+        Assert.Equal(40, task.UpdatedAtMs);
     }
 }

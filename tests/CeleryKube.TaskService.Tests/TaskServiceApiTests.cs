@@ -161,7 +161,7 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
     }
 
     [Fact]
-    public async Task Watch_streams_changes_as_they_are_committed()
+    public async Task Watch_streams_changes_as_they_are_committed_and_deletions_too()
     {
         using var cts = new CancellationTokenSource(Wait);
         using var watch = fx.Tasks.WatchTasks(new WatchTasksRequest(), cancellationToken: cts.Token);
@@ -173,11 +173,21 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
         {
             var changed = watch.ResponseStream.Current.Task;
             if (changed.Id != task.Id) continue;
+            Assert.False(watch.ResponseStream.Current.Deleted);
             states.Add(changed.State);
             if (changed.State == TaskState.Cancelled) break;
         }
         Assert.Equal(TaskState.Cancelled, states[^1]);
         Assert.Contains(TaskState.Pending, states.Concat([TaskState.Pending]));
+
+        await fx.Tasks.DeleteTasksAsync(new DeleteTasksRequest { Ids = { task.Id } });
+        while (await watch.ResponseStream.MoveNext(cts.Token))
+        {
+            if (watch.ResponseStream.Current.Task.Id != task.Id) continue;
+            Assert.True(watch.ResponseStream.Current.Deleted, "the next event of a deleted task says it was deleted");
+            Assert.Equal(TaskQueue.Small, watch.ResponseStream.Current.Task.Queue);
+            break;
+        }
         AssertFieldViolation(await Refused(async () =>
         {
             using var bad = fx.Tasks.WatchTasks(new WatchTasksRequest { TaskIds = { "x" } });
@@ -190,20 +200,24 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
     {
         var before = await fx.SubmitAsync("kept across", "a restart");
         Assert.Equal(0, await fx.Stack.TaskService.StopAsync());
+        // Everything the new process changes is stamped after this; a replay would be older.
+        var restartedAt = DateTime.UtcNow;
         await fx.Stack.StartTaskServiceAsync();
         Assert.Equal(before.Id, (await fx.Tasks.GetTaskAsync(new GetTaskRequest { Id = before.Id })).Task.Id);
 
         using var cts = new CancellationTokenSource(Wait);
-        var watchStart = DateTime.UtcNow;
         using var watch = fx.Tasks.WatchTasks(new WatchTasksRequest(), cancellationToken: cts.Token);
         await watch.ResponseHeadersAsync;
         var fresh = await fx.SubmitAsync("only this", "one");
-        // Other tasks may legitimately change meanwhile (publishes, lease reaping), but nothing
-        // that last changed before the watch began may be replayed.
+        // Other tasks may legitimately change meanwhile (publishes, lease reaping: those happen in
+        // the new process), but nothing that last changed before the restart may be replayed. (A
+        // change stamped moments before the watch opened can still arrive: its commit, and so its
+        // place in the feed, may come after the watch's starting point.)
         while (await watch.ResponseStream.MoveNext(cts.Token))
         {
+            if (watch.ResponseStream.Current.Deleted) continue;
             var changed = watch.ResponseStream.Current.Task;
-            Assert.True(changed.UpdateTime.ToDateTime() >= watchStart.AddMilliseconds(-50), $"replayed {changed.Id} changed at {changed.UpdateTime}");
+            Assert.True(changed.UpdateTime.ToDateTime() >= restartedAt, $"replayed {changed.Id} changed at {changed.UpdateTime}, before the restart");
             if (changed.Id == fresh.Id) return;
         }
         Assert.Fail("the stream ended before the new task's event");
@@ -221,6 +235,60 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
         var onPublic = new ResultSinkService.ResultSinkServiceClient(fx.Stack.Channel);
         await Refused(() => onPublic.StartTaskAsync(request, fx.Auth).ResponseAsync, StatusCode.Unimplemented);
         Assert.Equal(StartDecision.Proceed, (await fx.Sink.StartTaskAsync(request, fx.Auth)).Decision);
+    }
+
+    [Fact]
+    public async Task Finish_claims_and_records_a_quick_run_in_one_call_once()
+    {
+        var task = await fx.SubmitAsync("quick", "quack");
+        var result = new LcsResult { Length = 2, Substring = "qu", OffsetA = 0, OffsetB = 0 };
+        var finish = new FinishTaskRequest { TaskId = task.Id, WorkerId = "w1", Result = result, RunTime = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromMilliseconds(5)) };
+        var first = await fx.Sink.FinishTaskAsync(finish, fx.Auth);
+        Assert.Equal((StartDecision.Proceed, 1, TaskState.Succeeded), (first.Decision, first.Attempt, first.State));
+        var stored = (await fx.Tasks.GetTaskAsync(new GetTaskRequest { Id = task.Id })).Task;
+        Assert.Equal(("qu", 1, "w1"), (stored.Result.Substring, stored.Attempts, stored.WorkerId));
+        Assert.True(stored.StartTime.ToDateTime() <= stored.FinishTime.ToDateTime());
+
+        // A duplicate message's run changes nothing; neither does a claim of a cancelled task.
+        var again = await fx.Sink.FinishTaskAsync(new FinishTaskRequest { TaskId = task.Id, WorkerId = "w2", Error = "other run" }, fx.Auth);
+        Assert.Equal((StartDecision.SkipFinished, TaskState.Succeeded), (again.Decision, again.State));
+        var cancelled = await fx.SubmitAsync("never", "run");
+        await fx.Tasks.CancelTaskAsync(new CancelTaskRequest { Id = cancelled.Id });
+        Assert.Equal(StartDecision.SkipCancelled, (await fx.Sink.FinishTaskAsync(new FinishTaskRequest { TaskId = cancelled.Id, WorkerId = "w1", Result = result }, fx.Auth)).Decision);
+        Assert.Equal(StartDecision.SkipNotFound, (await fx.Sink.FinishTaskAsync(new FinishTaskRequest { TaskId = Guid.NewGuid().ToString(), WorkerId = "w1", Result = result }, fx.Auth)).Decision);
+        AssertFieldViolation(await Refused(() => fx.Sink.FinishTaskAsync(new FinishTaskRequest { TaskId = task.Id, WorkerId = "w1" }, fx.Auth).ResponseAsync,
+            StatusCode.InvalidArgument), "outcome");
+    }
+
+    [Fact]
+    public async Task Reports_on_one_stream_are_answered_by_id_like_their_unary_calls_and_need_the_token()
+    {
+        var task = await fx.SubmitAsync("streamed", "dreamed");
+        using var cts = new CancellationTokenSource(Wait);
+        using var stream = fx.Sink.StreamReports(fx.Auth, cancellationToken: cts.Token);
+        await stream.RequestStream.WriteAsync(new StreamReportsRequest { Id = 7, Start = new StartTaskRequest { TaskId = task.Id, WorkerId = "w1" } });
+        await stream.RequestStream.WriteAsync(new StreamReportsRequest { Id = 8, Start = new StartTaskRequest { TaskId = "not-a-uuid", WorkerId = "w1" } });
+        var answers = new Dictionary<ulong, StreamReportsResponse>();
+        while (answers.Count < 2 && await stream.ResponseStream.MoveNext(cts.Token)) answers[stream.ResponseStream.Current.Id] = stream.ResponseStream.Current;
+        Assert.Equal((StartDecision.Proceed, 1), (answers[7].Start.Decision, answers[7].Start.Attempt));
+        Assert.Equal((int)StatusCode.InvalidArgument, answers[8].Error.Code);
+        Assert.Contains("task_id", answers[8].Error.Message);
+
+        await stream.RequestStream.WriteAsync(new StreamReportsRequest
+        {
+            Id = 9,
+            Complete = new CompleteTaskRequest { TaskId = task.Id, Attempt = 1, WorkerId = "w1", Result = new LcsResult { Length = 5, Substring = "eamed", OffsetA = 3, OffsetB = 2 } },
+        });
+        Assert.True(await stream.ResponseStream.MoveNext(cts.Token));
+        Assert.Equal((9ul, true, TaskState.Succeeded), (stream.ResponseStream.Current.Id, stream.ResponseStream.Current.Complete.Applied, stream.ResponseStream.Current.Complete.State));
+        await stream.RequestStream.CompleteAsync();
+        Assert.False(await stream.ResponseStream.MoveNext(cts.Token));
+
+        await Refused(async () =>
+        {
+            using var anonymous = fx.Sink.StreamReports(cancellationToken: cts.Token);
+            await anonymous.ResponseStream.MoveNext(cts.Token);
+        }, StatusCode.Unauthenticated);
     }
 
     [Fact]

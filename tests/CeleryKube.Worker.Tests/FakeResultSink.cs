@@ -24,6 +24,10 @@ public sealed class FakeResultSink : CallInvoker
     public Func<CompleteTaskRequest, CompleteTaskResponse> Complete { get; set; } =
         _ => new CompleteTaskResponse { State = TaskState.Succeeded, Applied = true };
 
+    /// <summary>The FinishTask answer.</summary>
+    public Func<FinishTaskRequest, FinishTaskResponse> Finish { get; set; } =
+        _ => new FinishTaskResponse { Decision = StartDecision.Proceed, Attempt = 1, State = TaskState.Succeeded };
+
     /// <summary>The ReportProgress answer.</summary>
     public Func<ReportProgressRequest, ReportProgressResponse> Progress { get; set; } = _ => new ReportProgressResponse();
 
@@ -44,6 +48,7 @@ public sealed class FakeResultSink : CallInvoker
                 StartTaskRequest r => Start(r),
                 CompleteTaskRequest r => Complete(r),
                 ReportProgressRequest r => Progress(r),
+                FinishTaskRequest r => Finish(r),
                 HeartbeatRequest => new HeartbeatResponse(),
                 _ => throw new RpcException(new Status(StatusCode.Unimplemented, method.Name)),
             };

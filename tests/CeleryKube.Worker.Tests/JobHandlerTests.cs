@@ -168,6 +168,75 @@ public sealed class JobHandlerTests
     }
 
     [Fact]
+    public async Task A_job_that_ends_within_the_finish_window_is_claimed_and_reported_in_one_call_then_acknowledged()
+    {
+        var settings = Settings with { FinishWindow = TimeSpan.FromSeconds(10) };
+        await Handler(settings).HandleAsync(Delivery(Job(), redelivered: true), CancellationToken.None);
+
+        var finish = Assert.Single(sink.Requests<FinishTaskRequest>());
+        Assert.Equal(("worker-test", true), (finish.WorkerId, finish.Redelivered));
+        Assert.Equal(new Protos.V1.LcsResult { Length = 6, Substring = "banana", OffsetA = 2, OffsetB = 1 }, finish.Result);
+        Assert.True(finish.RunTime.ToTimeSpan() < settings.FinishWindow);
+        Assert.Empty(sink.Requests<StartTaskRequest>());
+        Assert.Empty(sink.Requests<CompleteTaskRequest>());
+        var (verdict, callsBefore) = Assert.Single(settled);
+        Assert.Equal(DeliveryVerdict.Ack, verdict);
+        Assert.Equal(sink.Calls.Count, callsBefore);
+        Assert.Equal(1, state.Succeeded);
+    }
+
+    [Theory]
+    [InlineData(StartDecision.SkipCancelled)]
+    [InlineData(StartDecision.SkipClaimed)]
+    public async Task A_finished_run_the_claim_refuses_is_acknowledged_and_not_counted(StartDecision decision)
+    {
+        sink.Finish = _ => new FinishTaskResponse { Decision = decision, State = TaskState.Running };
+        await Handler(Settings with { FinishWindow = TimeSpan.FromSeconds(10) }).HandleAsync(Delivery(Job()), CancellationToken.None);
+        Assert.Equal(DeliveryVerdict.Ack, OnlyVerdict());
+        Assert.Equal((0, 1L), (state.Active, state.Skipped));
+        Assert.Equal(0, state.Succeeded);
+    }
+
+    [Fact]
+    public async Task A_finished_run_whose_report_stays_unreachable_is_requeued()
+    {
+        sink.Finish = _ => throw new RpcException(new Status(StatusCode.Unavailable, "down"));
+        await Handler(Settings with { FinishWindow = TimeSpan.FromSeconds(10) }).HandleAsync(Delivery(Job()), CancellationToken.None);
+        Assert.Equal(DeliveryVerdict.Requeue, OnlyVerdict());
+        Assert.Equal(0, state.Processed);
+    }
+
+    [Fact]
+    public async Task A_job_still_running_after_the_window_is_claimed_then_completed_on_the_full_path()
+    {
+        var random = new Random(11);
+        string Text() => string.Concat(Enumerable.Range(0, 3_000).Select(_ => random.Next(2) == 0 ? 'a' : 'b'));
+        var settings = Settings with { FinishWindow = TimeSpan.FromTicks(1) };
+        await Handler(settings).HandleAsync(Delivery(Job(Text(), Text(), LcsAlgorithm.BruteForce)), CancellationToken.None);
+
+        Assert.Empty(sink.Requests<FinishTaskRequest>());
+        Assert.Equal(["StartTask", "CompleteTask"], sink.Calls.Select(c => c.Method).Where(m => m != "ReportProgress"));
+        Assert.Equal(CompleteTaskRequest.OutcomeOneofCase.Result, Assert.Single(sink.Requests<CompleteTaskRequest>()).OutcomeCase);
+        Assert.Equal(DeliveryVerdict.Ack, OnlyVerdict());
+    }
+
+    [Fact]
+    public async Task A_job_still_running_whose_claim_is_refused_stops_without_a_report()
+    {
+        sink.Start = _ => new StartTaskResponse { Decision = StartDecision.SkipCancelled };
+        var random = new Random(13);
+        string Text() => string.Concat(Enumerable.Range(0, 40_000).Select(_ => random.Next(2) == 0 ? 'a' : 'b'));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Handler(Settings with { FinishWindow = TimeSpan.FromMilliseconds(20) })
+            .HandleAsync(Delivery(Job(Text(), Text(), LcsAlgorithm.BruteForce)), CancellationToken.None);
+        // The refused run was stopped, not left to reach its 30 s time limit.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
+        Assert.Empty(sink.Requests<CompleteTaskRequest>());
+        Assert.Empty(sink.Requests<FinishTaskRequest>());
+        Assert.Equal(DeliveryVerdict.Ack, OnlyVerdict());
+    }
+
+    [Fact]
     public void Complete_request_carries_each_outcome()
     {
         var running = new RunningTask("t", 3, LcsAlgorithm.SuffixArray, 1, 1, DateTimeOffset.UtcNow, 1);

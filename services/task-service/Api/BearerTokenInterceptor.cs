@@ -12,6 +12,20 @@ public sealed class BearerTokenInterceptor(ResultSinkToken token) : Interceptor
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
+        Authenticate(context);
+        return continuation(request, context);
+    }
+
+    /// <inheritdoc />
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
+        IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Authenticate(context);
+        return continuation(requestStream, responseStream, context);
+    }
+
+    private void Authenticate(ServerCallContext context)
+    {
         var header = context.RequestHeaders.GetValue("authorization");
         if (header is null)
             throw new RpcException(new Status(StatusCode.Unauthenticated, "the ResultSink needs 'authorization: Bearer <token>' (ResultSink__Token)"));
@@ -19,7 +33,6 @@ public sealed class BearerTokenInterceptor(ResultSinkToken token) : Interceptor
         var presented = header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? header[prefix.Length..].Trim() : "";
         if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), token.Bytes))
             throw new RpcException(new Status(StatusCode.Unauthenticated, "the ResultSink token is wrong"));
-        return continuation(request, context);
     }
 }
 

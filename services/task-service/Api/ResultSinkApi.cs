@@ -4,35 +4,76 @@ using CeleryKube.TaskService.Options;
 using CeleryKube.TaskService.Persistence;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace CeleryKube.TaskService.Api;
 
 /// <summary>
-/// The internal ResultSinkService workers report through. Every decision is made by
-/// <see cref="TaskRecord"/>'s transition methods inside one store write.
+/// The internal ResultSinkService workers report through. It validates requests and calls the
+/// store's named commands; every decision is made by <see cref="TaskRecord"/>.
 /// </summary>
-public sealed class ResultSinkApi(TaskStoreWriter writer, TaskMetrics metrics, IOptions<LeasesOptions> leases)
+public sealed class ResultSinkApi(TaskStore store, TaskMetrics metrics, IOptions<LeasesOptions> leases, ILogger<ResultSinkApi> logger)
     : ResultSinkService.ResultSinkServiceBase
 {
+    /// <summary>
+    /// Answers each report on the stream as its unary call would, concurrently (so reports from
+    /// many jobs share the writer's commits), each response tagged with its request's id.
+    /// </summary>
+    public override async Task StreamReports(IAsyncStreamReader<StreamReportsRequest> requestStream,
+        IServerStreamWriter<StreamReportsResponse> responseStream, ServerCallContext context)
+    {
+        using var writeLock = new SemaphoreSlim(1, 1);
+        var answering = new List<Task>();
+        while (await requestStream.MoveNext(context.CancellationToken))
+        {
+            answering.Add(AnswerAsync(requestStream.Current, responseStream, writeLock, context));
+            if (answering.Count >= 256) answering.RemoveAll(t => t.IsCompleted);
+        }
+        await Task.WhenAll(answering);
+    }
+
+    private async Task AnswerAsync(StreamReportsRequest request, IServerStreamWriter<StreamReportsResponse> responseStream,
+        SemaphoreSlim writeLock, ServerCallContext context)
+    {
+        var response = new StreamReportsResponse { Id = request.Id };
+        try
+        {
+            switch (request.ReportCase)
+            {
+                case StreamReportsRequest.ReportOneofCase.Start: response.Start = await StartTask(request.Start, context); break;
+                case StreamReportsRequest.ReportOneofCase.Progress: response.Progress = await ReportProgress(request.Progress, context); break;
+                case StreamReportsRequest.ReportOneofCase.Complete: response.Complete = await CompleteTask(request.Complete, context); break;
+                case StreamReportsRequest.ReportOneofCase.Finish: response.Finish = await FinishTask(request.Finish, context); break;
+                default: RpcErrors.InvalidArgument("report", "set one of start, progress, complete or finish"); break;
+            }
+        }
+        catch (Exception ex)
+        {
+            var status = ErrorInterceptor.ToRpcException(ex, context, logger).Status;
+            response.Error = new ReportError { Code = (int)status.StatusCode, Message = status.Detail };
+        }
+        await writeLock.WaitAsync(context.CancellationToken);
+        try
+        {
+            await responseStream.WriteAsync(response, context.CancellationToken);
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+    }
+
     /// <inheritdoc />
     public override async Task<StartTaskResponse> StartTask(StartTaskRequest request, ServerCallContext context)
     {
         var id = RpcErrors.RequireTaskId(request.TaskId, "task_id");
         var workerId = RequireWorkerId(request.WorkerId);
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var lease = leases.Value.Duration;
-        var (decision, attempt, queue) = await writer.WriteAsync(async (db, ct) =>
-        {
-            var task = await db.Tasks.FindAsync([id], ct);
-            if (task is null) return (StartDecision.SkipNotFound, 0, TaskQueue.Unspecified);
-            var decision = task.Claim(workerId, request.Redelivered, now, lease);
-            return (decision, task.Attempts, task.Queue);
-        }, context.CancellationToken);
-        if (decision == StartDecision.Proceed) metrics.Started(queue);
-        var response = new StartTaskResponse { Decision = decision, Attempt = decision == StartDecision.Proceed ? attempt : 0 };
-        if (decision == StartDecision.Proceed) response.LeaseExpireTime = TaskMapper.Time(now + (long)lease.TotalMilliseconds);
+        var claim = await store.ClaimAsync(id, workerId, request.Redelivered, leases.Value.Duration, context.CancellationToken);
+        var response = new StartTaskResponse { Decision = claim.Decision };
+        if (claim.Decision != StartDecision.Proceed) return response;
+        metrics.Started(claim.Queue);
+        response.Attempt = claim.Attempt;
+        response.LeaseExpireTime = TaskMapper.Time(claim.LeaseExpiresAtMs!.Value);
         return response;
     }
 
@@ -43,12 +84,7 @@ public sealed class ResultSinkApi(TaskStoreWriter writer, TaskMetrics metrics, I
         RequireWorkerId(request.WorkerId);
         RequireAttempt(request.Attempt);
         if (double.IsNaN(request.Progress) || request.Progress is < 0 or > 1) RpcErrors.InvalidArgument("progress", "must be between 0 and 1");
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var (stop, reason) = await writer.WriteAsync(async (db, ct) =>
-        {
-            var task = await db.Tasks.FindAsync([id], ct);
-            return task is null ? (true, "task was deleted") : task.RecordProgress(request.Attempt, request.Progress, now, leases.Value.Duration);
-        }, context.CancellationToken);
+        var (stop, reason) = await store.ReportProgressAsync(id, request.Attempt, request.Progress, leases.Value.Duration, context.CancellationToken);
         return new ReportProgressResponse { Stop = stop, Reason = reason };
     }
 
@@ -62,18 +98,28 @@ public sealed class ResultSinkApi(TaskStoreWriter writer, TaskMetrics metrics, I
             RpcErrors.InvalidArgument("outcome", "set one of result, error or cancelled");
         if (request.Result is { } r && (r.Length < 0 || r.OffsetA < 0 || r.OffsetB < 0))
             RpcErrors.InvalidArgument("result", "length and offsets must not be negative");
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var (state, applied, queue, runTime) = await writer.WriteAsync(async (db, ct) =>
+        var outcome = await store.CompleteAsync(id, request.Attempt, request.Result, request.Error, request.Cancelled, context.CancellationToken);
+        if (outcome.Applied) metrics.Finished(outcome.Queue, outcome.State, outcome.RunTime);
+        return new CompleteTaskResponse { State = outcome.State, Applied = outcome.Applied };
+    }
+
+    /// <inheritdoc />
+    public override async Task<FinishTaskResponse> FinishTask(FinishTaskRequest request, ServerCallContext context)
+    {
+        var id = RpcErrors.RequireTaskId(request.TaskId, "task_id");
+        var workerId = RequireWorkerId(request.WorkerId);
+        if (request.OutcomeCase == FinishTaskRequest.OutcomeOneofCase.None) RpcErrors.InvalidArgument("outcome", "set result or error");
+        if (request.Result is { } r && (r.Length < 0 || r.OffsetA < 0 || r.OffsetB < 0))
+            RpcErrors.InvalidArgument("result", "length and offsets must not be negative");
+        var runTime = request.RunTime?.ToTimeSpan() ?? TimeSpan.Zero;
+        if (runTime < TimeSpan.Zero) RpcErrors.InvalidArgument("run_time", "must not be negative");
+        var outcome = await store.FinishAsync(id, workerId, request.Redelivered, runTime, request.Result, request.Error, context.CancellationToken);
+        if (outcome.Decision == StartDecision.Proceed)
         {
-            var task = await db.Tasks.FindAsync([id], ct);
-            if (task is null) return ((TaskState?)null, false, TaskQueue.Unspecified, (TimeSpan?)null);
-            var applied = task.Complete(request.Attempt, request.Result, request.Error, request.Cancelled, now);
-            TimeSpan? run = task.StartedAtMs is { } s ? TimeSpan.FromMilliseconds(now - s) : null;
-            return (task.State, applied, task.Queue, run);
-        }, context.CancellationToken);
-        if (state is null) RpcErrors.TaskNotFound(id);
-        if (applied) metrics.Finished(queue, state.Value, runTime);
-        return new CompleteTaskResponse { State = state.Value, Applied = applied };
+            metrics.Started(outcome.Queue);
+            metrics.Finished(outcome.Queue, outcome.State, runTime);
+        }
+        return new FinishTaskResponse { Decision = outcome.Decision, Attempt = outcome.Decision == StartDecision.Proceed ? outcome.Attempt : 0, State = outcome.State };
     }
 
     /// <inheritdoc />
@@ -83,28 +129,8 @@ public sealed class ResultSinkApi(TaskStoreWriter writer, TaskMetrics metrics, I
         if (request.Queue == TaskQueue.Unspecified || !System.Enum.IsDefined(request.Queue)) RpcErrors.InvalidArgument("queue", "must be small or large");
         if (request.Concurrency < 1) RpcErrors.InvalidArgument("concurrency", "must be at least 1");
         var running = request.RunningTaskIds.Select(t => RpcErrors.RequireTaskId(t, "running_task_ids")).ToList();
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        await writer.WriteAsync(async (db, ct) =>
-        {
-            var worker = await db.Workers.FindAsync([workerId], ct);
-            if (worker is null)
-            {
-                worker = new WorkerRecord { WorkerId = workerId };
-                db.Workers.Add(worker);
-            }
-            worker.Queue = request.Queue;
-            worker.Concurrency = request.Concurrency;
-            worker.Active = request.Active;
-            worker.Processed = request.Processed;
-            worker.ControlAddress = request.ControlAddress;
-            worker.LastHeartbeatMs = now;
-            if (running.Count > 0)
-            {
-                foreach (var task in await db.Tasks.Where(t => running.Contains(t.Id)).ToListAsync(ct))
-                    task.RenewLease(workerId, now, leases.Value.Duration);
-            }
-            return true;
-        }, context.CancellationToken);
+        await store.HeartbeatAsync(new WorkerHeartbeat(workerId, request.Queue, request.Concurrency, request.Active, request.Processed,
+            request.ControlAddress, running), leases.Value.Duration, context.CancellationToken);
         return new HeartbeatResponse { ExpiresAfter = Duration.FromTimeSpan(leases.Value.WorkerExpiry) };
     }
 

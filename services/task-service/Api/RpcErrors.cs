@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using CeleryKube.TaskService.Domain;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
@@ -24,13 +25,13 @@ public static class RpcErrors
             Details = { Any.Pack(new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = description } } }) },
         }.ToRpcException();
 
-    /// <summary>NOT_FOUND for an unknown task id.</summary>
-    [DoesNotReturn]
-    public static void TaskNotFound(string id) => throw new RpcException(new Grpc.Core.Status(StatusCode.NotFound, $"task {id} does not exist"));
-
-    /// <summary>FAILED_PRECONDITION: the request does not fit the task's state.</summary>
-    [DoesNotReturn]
-    public static void FailedPrecondition(string message) => throw new RpcException(new Grpc.Core.Status(StatusCode.FailedPrecondition, message));
+    /// <summary>The status of a domain rejection: NOT_FOUND or FAILED_PRECONDITION, with its message.</summary>
+    public static RpcException From(TaskRejection rejection) => new(new Grpc.Core.Status(rejection.Kind switch
+    {
+        RejectionKind.NotFound => StatusCode.NotFound,
+        RejectionKind.FailedPrecondition => StatusCode.FailedPrecondition,
+        _ => StatusCode.Internal,
+    }, rejection.Message));
 
     /// <summary>UNAVAILABLE: a dependency is down; the client may retry.</summary>
     [DoesNotReturn]

@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using CeleryKube.Messaging;
+using CeleryKube.Protos;
 using CeleryKube.Protos.V1;
 using CeleryKube.TaskService.Broker;
 using CeleryKube.TaskService.Domain;
@@ -5,7 +8,6 @@ using CeleryKube.TaskService.Options;
 using CeleryKube.TaskService.Persistence;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TaskServiceGrpc = CeleryKube.Protos.V1.TaskService;
 
@@ -18,30 +20,53 @@ namespace CeleryKube.TaskService.Api;
 /// </summary>
 [Authorize]
 public sealed class TaskApi(
-    TaskSubmitter submitter,
-    IDbContextFactory<TasksDbContext> contexts,
-    TaskStoreWriter writer,
+    TaskStore store,
+    TaskReader reader,
     TaskChangeFeed changeFeed,
+    TaskRouter router,
+    BrokerConnection broker,
+    OutboxDispatcher dispatcher,
+    TaskMetrics metrics,
+    IOptions<LimitsOptions> limits,
     ClusterStatusReader clusterStatus) : TaskServiceGrpc.TaskServiceBase
 {
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 1000;
 
-    /// <inheritdoc />
-    public override Task<SubmitLcsResponse> SubmitLcs(SubmitLcsRequest request, ServerCallContext context) =>
-        submitter.SubmitAsync(request, context.CancellationToken);
+    /// <summary>Longest accepted idempotency key.</summary>
+    public const int MaxIdempotencyKeyLength = 128;
+
+    /// <summary>Validates a submission, routes it, and commits the task, its inputs and its outbox row together.</summary>
+    public override async Task<SubmitLcsResponse> SubmitLcs(SubmitLcsRequest request, ServerCallContext context)
+    {
+        var lengthA = ValidText(request.TextA, "text_a");
+        var lengthB = ValidText(request.TextB, "text_b");
+        if (!Enum.IsDefined(request.Algorithm)) RpcErrors.InvalidArgument("algorithm", $"unknown algorithm {(int)request.Algorithm}");
+        if (request.IdempotencyKey.Length > MaxIdempotencyKeyLength)
+            RpcErrors.InvalidArgument("idempotency_key", $"must be at most {MaxIdempotencyKeyLength} characters");
+        // The outbox would keep the task safe, but a client should know at once that nothing will run.
+        if (!broker.IsOpen) RpcErrors.Unavailable("the message broker (RabbitMQ) is unreachable; the task was not accepted, try again");
+
+        var task = TaskRecord.Submitted(router.Route(lengthA, lengthB), request.Algorithm, lengthA, lengthB,
+            request.IdempotencyKey.Length > 0 ? request.IdempotencyKey : null, store.NowMs);
+        var traceParent = Activity.Current?.Id;
+        var (stored, created, outboxId) = await store.SubmitAsync(task, request.TextA, request.TextB, traceParent, context.CancellationToken);
+        if (created)
+        {
+            dispatcher.Offer(new PendingJob(outboxId, task.Id, task.Queue, task.Algorithm, task.CreatedAtMs, task.State, request.TextA, request.TextB, traceParent));
+            metrics.Submitted(stored.Queue);
+        }
+        return new SubmitLcsResponse { Task = stored.ToProto(), Deduplicated = !created };
+    }
 
     /// <inheritdoc />
     public override async Task<GetTaskResponse> GetTask(GetTaskRequest request, ServerCallContext context)
     {
         var id = RpcErrors.RequireTaskId(request.Id);
         if (!Enum.IsDefined(request.View)) RpcErrors.InvalidArgument("view", $"unknown view {(int)request.View}");
-        await using var db = await contexts.CreateDbContextAsync(context.CancellationToken);
-        var query = db.Tasks.AsNoTracking().Where(t => t.Id == id);
-        if (request.View == TaskView.Full) query = query.Include(t => t.Input);
-        var task = await query.SingleOrDefaultAsync(context.CancellationToken);
-        if (task is null) RpcErrors.TaskNotFound(id);
-        return new GetTaskResponse { Task = task.ToProto(task.Input) };
+        var found = await reader.GetAsync(id, request.View == TaskView.Full, context.CancellationToken)
+            ?? throw TaskRejection.NotFound(id);
+        return new GetTaskResponse { Task = found.Task.ToProto(found.Input) };
     }
 
     /// <inheritdoc />
@@ -52,19 +77,9 @@ public sealed class TaskApi(
         var queue = ValidQueueFilter(request.Queue, "queue");
         var pageSize = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
 
-        await using var db = await contexts.CreateDbContextAsync(context.CancellationToken);
-        var filtered = db.Tasks.AsNoTracking();
-        if (states.Count > 0) filtered = filtered.Where(t => states.Contains(t.State));
-        if (queue != TaskQueue.Unspecified) filtered = filtered.Where(t => t.Queue == queue);
-        var page = filtered;
-        if (request.PageToken.Length > 0)
-        {
-            var (createdAtMs, id) = PageToken.Decode(request.PageToken);
-            page = page.Where(t => t.CreatedAtMs < createdAtMs || (t.CreatedAtMs == createdAtMs && string.Compare(t.Id, id) < 0));
-        }
-        var rows = await page.OrderByDescending(t => t.CreatedAtMs).ThenByDescending(t => t.Id)
-            .Take(pageSize + 1).ToListAsync(context.CancellationToken);
-        var response = new ListTasksResponse { TotalSize = await filtered.CountAsync(context.CancellationToken) };
+        (long, string)? after = request.PageToken.Length > 0 ? PageToken.Decode(request.PageToken) : null;
+        var (rows, total) = await reader.ListAsync(states, queue, after, pageSize + 1, context.CancellationToken);
+        var response = new ListTasksResponse { TotalSize = total };
         response.Tasks.AddRange(rows.Take(pageSize).Select(t => t.ToProto()));
         if (rows.Count > pageSize)
         {
@@ -90,13 +105,12 @@ public sealed class TaskApi(
             var upTo = changeFeed.LastChangeSeq;
             if (upTo > seen)
             {
-                await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-                var changed = db.Tasks.AsNoTracking().Where(t => t.ChangeSeq > seen && t.ChangeSeq <= upTo);
-                if (ids.Count > 0) changed = changed.Where(t => ids.Contains(t.Id));
-                if (queue != TaskQueue.Unspecified) changed = changed.Where(t => t.Queue == queue);
-                foreach (var task in await changed.OrderBy(t => t.ChangeSeq).ToListAsync(cancellationToken))
+                foreach (var change in await reader.ChangesAsync(seen, upTo, ids, queue, cancellationToken))
                 {
-                    await responseStream.WriteAsync(new WatchTasksResponse { Task = task.ToProto() }, cancellationToken);
+                    var update = change.Task is { } task
+                        ? new WatchTasksResponse { Task = task.ToProto() }
+                        : new WatchTasksResponse { Task = new LcsTask { Id = change.TaskId, Queue = change.Queue }, Deleted = true };
+                    await responseStream.WriteAsync(update, cancellationToken);
                 }
                 seen = upTo;
             }
@@ -116,17 +130,8 @@ public sealed class TaskApi(
     public override async Task<CancelTaskResponse> CancelTask(CancelTaskRequest request, ServerCallContext context)
     {
         var id = RpcErrors.RequireTaskId(request.Id);
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var (found, cancelled, task) = await writer.WriteAsync(async (db, ct) =>
-        {
-            var row = await db.Tasks.FindAsync([id], ct);
-            if (row is null) return (false, false, (TaskRecord?)null);
-            var ok = row.RequestCancel(now);
-            return (true, ok, row);
-        }, context.CancellationToken);
-        if (!found) RpcErrors.TaskNotFound(id);
-        if (!cancelled) RpcErrors.FailedPrecondition($"task {id} already finished ({task!.State.ToString().ToUpperInvariant()}); only queued or running tasks can be cancelled");
-        return new CancelTaskResponse { Task = task!.ToProto() };
+        var task = await store.CancelAsync(id, context.CancellationToken);
+        return new CancelTaskResponse { Task = task.ToProto() };
     }
 
     /// <inheritdoc />
@@ -135,26 +140,12 @@ public sealed class TaskApi(
     {
         if (request.Ids.Count == 0 && !request.AllFinished) RpcErrors.InvalidArgument("ids", "name the tasks to delete, or set all_finished");
         if (request.Ids.Count > 0 && request.AllFinished) RpcErrors.InvalidArgument("all_finished", "give either ids or all_finished, not both");
+        if (request.AllFinished)
+            return new DeleteTasksResponse { DeletedCount = await store.DeleteAllFinishedAsync(context.CancellationToken) };
         var ids = request.Ids.Select(id => RpcErrors.RequireTaskId(id, "ids")).Distinct().ToList();
-        var finalStates = TaskStateMachine.FinalStates.ToList();
-        var (deleted, notFound, unfinished) = await writer.WriteAsync<(int, List<string>, List<string>)>(async (db, ct) =>
-        {
-            if (request.AllFinished)
-            {
-                var all = await db.Tasks.Where(t => finalStates.Contains(t.State)).ExecuteDeleteAsync(ct);
-                return (all, new List<string>(), new List<string>());
-            }
-            var rows = await db.Tasks.Where(t => ids.Contains(t.Id)).Select(t => new { t.Id, t.State }).ToListAsync(ct);
-            var running = rows.Where(r => !TaskStateMachine.IsFinal(r.State)).Select(r => r.Id).ToList();
-            if (running.Count > 0) return (0, new List<string>(), running);
-            var existing = rows.Select(r => r.Id).ToList();
-            var count = await db.Tasks.Where(t => existing.Contains(t.Id)).ExecuteDeleteAsync(ct);
-            return (count, ids.Except(existing).ToList(), new List<string>());
-        }, context.CancellationToken);
-        if (unfinished.Count > 0)
-            RpcErrors.FailedPrecondition($"tasks that have not finished cannot be deleted (cancel them first): {string.Join(", ", unfinished)}");
-        var response = new DeleteTasksResponse { DeletedCount = deleted };
-        response.NotFoundIds.AddRange(notFound);
+        var outcome = await store.DeleteAsync(ids, context.CancellationToken);
+        var response = new DeleteTasksResponse { DeletedCount = outcome.Deleted };
+        response.NotFoundIds.AddRange(outcome.NotFoundIds);
         return response;
     }
 
@@ -163,6 +154,16 @@ public sealed class TaskApi(
     {
         if (request.HistorySeconds is < 0 or > 86_400) RpcErrors.InvalidArgument("history_seconds", "must be between 0 and 86400");
         return clusterStatus.ReadAsync(request.HistorySeconds == 0 ? 600 : request.HistorySeconds, context.CancellationToken);
+    }
+
+    private int ValidText(string text, string field)
+    {
+        if (text.Length == 0) RpcErrors.InvalidArgument(field, "must not be empty");
+        var max = limits.Value.MaxInputChars;
+        var length = CodePoints.Count(text);
+        if (length > max)
+            RpcErrors.ResourceExhausted(field, $"has {length:N0} code points; the limit is {max:N0} (Limits__MaxInputChars)");
+        return length;
     }
 
     private static List<TaskState> ValidStates(IEnumerable<TaskState> states)

@@ -1,4 +1,5 @@
 using CeleryKube.Protos.V1;
+using CeleryKube.TaskService.Domain;
 using CeleryKube.TaskService.Persistence;
 using Google.Protobuf.WellKnownTypes;
 

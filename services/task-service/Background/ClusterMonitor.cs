@@ -6,8 +6,8 @@ namespace CeleryKube.TaskService.Background;
 /// Refreshes the queue-depth and running-task gauges on <c>/metrics</c> even when nobody opens
 /// the cluster page (which reads the same status).
 /// </summary>
-public sealed class ClusterMonitor(ClusterStatusReader status, ILogger<ClusterMonitor> logger)
-    : PeriodicService(TimeSpan.FromSeconds(10), logger)
+public sealed class ClusterMonitor(ClusterStatusReader status, TimeProvider time, ILogger<ClusterMonitor> logger)
+    : PeriodicService(TimeSpan.FromSeconds(10), time, logger)
 {
     /// <inheritdoc />
     protected override string RoundMessage => "Cluster status read ({Count} queues)";

@@ -3,7 +3,6 @@ using CeleryKube.TaskService.Api;
 using CeleryKube.TaskService.Domain;
 using CeleryKube.TaskService.Options;
 using CeleryKube.TaskService.Persistence;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace CeleryKube.TaskService.Broker;
@@ -14,9 +13,10 @@ namespace CeleryKube.TaskService.Broker;
 /// </summary>
 public sealed class ClusterStatusReader(
     QueueStatusReader queues,
-    IDbContextFactory<TasksDbContext> contexts,
+    TaskReader reader,
     TaskMetrics metrics,
-    IOptions<LeasesOptions> leases)
+    IOptions<LeasesOptions> leases,
+    TimeProvider time)
 {
     /// <summary>Width of a throughput bucket.</summary>
     public static readonly TimeSpan BucketWidth = TimeSpan.FromSeconds(10);
@@ -29,12 +29,10 @@ public sealed class ClusterStatusReader(
         response.BrokerAvailable = queueStatuses is not null;
         if (queueStatuses is not null) response.Queues.AddRange(queueStatuses);
 
-        var nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         var expiredBefore = nowMs - (long)leases.Value.WorkerExpiry.TotalMilliseconds;
         var staleBefore = nowMs - (long)leases.Value.WorkerStaleAfter.TotalMilliseconds;
-        foreach (var w in await db.Workers.AsNoTracking().Where(w => w.LastHeartbeatMs >= expiredBefore)
-                     .OrderBy(w => w.Queue).ThenBy(w => w.WorkerId).ToListAsync(cancellationToken))
+        foreach (var w in await reader.WorkersAsync(expiredBefore, cancellationToken))
         {
             response.Workers.Add(new WorkerStatus
             {
@@ -49,18 +47,13 @@ public sealed class ClusterStatusReader(
             });
         }
 
-        var counts = await db.Tasks.GroupBy(t => t.State).Select(g => new { State = g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
-        response.StateCounts.AddRange(counts.OrderBy(c => c.State).Select(c => new StateCount { State = c.State, Count = c.Count }));
-        metrics.Observe(response.Queues, counts.FirstOrDefault(c => c.State == TaskState.Running)?.Count ?? 0);
+        var counts = await reader.StateCountsAsync(cancellationToken);
+        response.StateCounts.AddRange(counts.OrderBy(c => c.Key).Select(c => new StateCount { State = c.Key, Count = c.Value }));
+        metrics.Observe(response.Queues, counts.GetValueOrDefault(TaskState.Running));
 
         var bucketMs = (long)BucketWidth.TotalMilliseconds;
         var firstBucket = (nowMs - historySeconds * 1000L) / bucketMs * bucketMs;
-        var finalStates = TaskStateMachine.FinalStates.ToList();
-        var finished = await db.Tasks.AsNoTracking()
-            .Where(t => finalStates.Contains(t.State) && t.FinishedAtMs >= firstBucket)
-            .GroupBy(t => new { Bucket = t.FinishedAtMs!.Value / bucketMs, t.Queue, Succeeded = t.State == TaskState.Succeeded })
-            .Select(g => new { g.Key.Bucket, g.Key.Queue, g.Key.Succeeded, Count = g.Count() })
-            .ToListAsync(cancellationToken);
+        var finished = await reader.FinishedCountsAsync(firstBucket, bucketMs, cancellationToken);
         for (var bucket = firstBucket / bucketMs; bucket <= nowMs / bucketMs; bucket++)
         {
             foreach (var queue in Messaging.QueueTopology.TaskQueues)

@@ -13,8 +13,9 @@ namespace CeleryKube.TaskService.Broker;
 /// </summary>
 public sealed class DeadLetterConsumer(
     BrokerConnection broker,
-    TaskStoreWriter writer,
+    TaskStore store,
     IOptions<RabbitMqOptions> rabbit,
+    TimeProvider time,
     ILogger<DeadLetterConsumer> logger) : BackgroundService
 {
     /// <inheritdoc />
@@ -35,7 +36,7 @@ public sealed class DeadLetterConsumer(
             {
                 logger.LogError(ex, "Could not record a dead-lettered job; it stays on {Queue}", QueueTopology.DeadLetterQueue);
                 await channel.BasicNackAsync(delivery.DeliveryTag, false, true, stoppingToken);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
             }
         };
         await channel.BasicConsumeAsync(QueueTopology.DeadLetterQueue, autoAck: false, consumer, stoppingToken);
@@ -57,13 +58,7 @@ public sealed class DeadLetterConsumer(
             return;
         }
         var reason = DescribeDeath(delivery.BasicProperties.Headers);
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        await writer.WriteAsync(async (db, ct) =>
-        {
-            var task = await db.Tasks.FindAsync([taskId], ct);
-            task?.FailDeadLettered(reason, now);
-            return true;
-        }, cancellationToken);
+        await store.FailDeadLetteredAsync(taskId, reason, cancellationToken);
         logger.LogWarning("Task {TaskId} dead-lettered: {Reason}", taskId, reason);
     }
 

@@ -1,22 +1,26 @@
 using CeleryKube.TaskService.Options;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CeleryKube.TaskService.Persistence;
 
 /// <summary>Registers the task store and brings its schema up to date at start-up.</summary>
 public static class TaskStoreSetup
 {
-    /// <summary>Adds the DbContext factory, the single writer and the change feed.</summary>
+    /// <summary>Adds the DbContext factory, the single writer, the store's commands and reads, and the change feed.</summary>
     public static IServiceCollection AddTaskStore(this IServiceCollection services, ConnectionStringsOptions connectionStrings)
     {
         var builder = new SqliteConnectionStringBuilder(connectionStrings.Tasks) { Pooling = true };
         services.AddPooledDbContextFactory<TasksDbContext>(o => o
             .UseSqlite(builder.ToString())
             .AddInterceptors(new SqlitePragmas()));
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<TaskChangeFeed>();
         services.AddSingleton<TaskStoreWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<TaskStoreWriter>());
+        services.AddSingleton(sp => new TaskStore(sp.GetRequiredService<TaskStoreWriter>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<TaskReader>();
         return services;
     }
 

@@ -1,17 +1,22 @@
 using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using CeleryKube.ServiceDefaults;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace CeleryKube.TaskService.Persistence;
 
 /// <summary>
-/// The only writer of the task store. Callers queue small commands; the writer runs whatever has
-/// queued up in one SQLite transaction, so under load many submits, claims and reports share one
-/// commit (one fsync) instead of paying for their own. Each command still succeeds or fails alone:
-/// it is saved inside the transaction under an EF savepoint.
+/// The only writer of the task store. <see cref="TaskStore"/> queues small commands; the writer
+/// runs whatever has queued up in one SQLite transaction, so under load many submits, claims and
+/// reports share one commit (one fsync) instead of paying for their own. Each command still
+/// succeeds or fails alone: it runs under its own savepoint, so a failing command undoes all it
+/// did, bulk statements included. Before the commit the transaction's changes are stamped with
+/// the next change sequence (<see cref="ChangeStamp"/>). The writer keeps one connection with its
+/// hot statements prepared (<see cref="WriteStatements"/>) and opens a fresh one after a failed commit.
 /// </summary>
-public sealed class TaskStoreWriter(
+internal sealed class TaskStoreWriter(
     IDbContextFactory<TasksDbContext> contexts,
     TaskChangeFeed changeFeed,
     ILogger<TaskStoreWriter> logger) : BackgroundService
@@ -21,25 +26,23 @@ public sealed class TaskStoreWriter(
     private static readonly Counter<long> Commits = Telemetry.Meter.CreateCounter<long>("celerykube.store.commits", description: "Task store transactions committed");
     private static readonly Counter<long> Writes = Telemetry.Meter.CreateCounter<long>("celerykube.store.writes", description: "Write commands committed");
     private readonly Channel<IWriteCommand> queue = Channel.CreateUnbounded<IWriteCommand>(new UnboundedChannelOptions { SingleReader = true });
-    private long lastChangeSeq;
+    private TasksDbContext? db;
+    private WriteStatements? statements;
 
     /// <summary>Runs <paramref name="command"/> in the next write transaction and returns its value once committed.</summary>
-    public Task<T> WriteAsync<T>(Func<TasksDbContext, CancellationToken, Task<T>> command, CancellationToken cancellationToken = default)
+    public Task<T> WriteAsync<T>(Func<WriteScope, CancellationToken, Task<T>> command, CancellationToken cancellationToken = default)
     {
         var write = new WriteCommand<T>(command);
-        if (!queue.Writer.TryWrite(write)) throw new InvalidOperationException("the task store is shutting down");
+        if (!queue.Writer.TryWrite(write)) throw TaskStoreUnavailableException.Stopping();
         return write.Completion.Task.WaitAsync(cancellationToken);
     }
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await using (var db = await contexts.CreateDbContextAsync(stoppingToken))
-        {
-            lastChangeSeq = await db.Tasks.MaxAsync(t => (long?)t.ChangeSeq, stoppingToken) ?? 0;
-        }
         // Watchers start from here, not from zero (which would replay every stored task).
-        changeFeed.Notify(lastChangeSeq);
+        var (_, sql) = await OpenAsync(stoppingToken);
+        changeFeed.Notify(sql.LastChangeSeq());
         var batch = new List<IWriteCommand>(MaxBatch);
         try
         {
@@ -55,78 +58,122 @@ public sealed class TaskStoreWriter(
         }
         finally
         {
+            await CloseAsync();
             queue.Writer.TryComplete();
-            while (queue.Reader.TryRead(out var left)) left.Fail(new OperationCanceledException("task-service is stopping"));
+            foreach (var command in batch) command.Fail(TaskStoreUnavailableException.Stopping());
+            while (queue.Reader.TryRead(out var left)) left.Fail(TaskStoreUnavailableException.Stopping());
         }
     }
 
     private async Task RunBatchAsync(List<IWriteCommand> batch, CancellationToken stoppingToken)
     {
-        await using var db = await contexts.CreateDbContextAsync(stoppingToken);
         var done = new List<IWriteCommand>(batch.Count);
-        var addedOutboxRows = false;
+        long seq;
+        var outboxRowsAdded = false;
         try
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(stoppingToken);
-            var seq = lastChangeSeq;
+            var (context, sql) = await OpenAsync(stoppingToken);
+            var scope = new WriteScope(context, sql);
+            await using var transaction = await context.Database.BeginTransactionAsync(stoppingToken);
+            sql.Enlist((SqliteTransaction)transaction.GetDbTransaction());
             foreach (var command in batch)
             {
+                sql.BeginCommand();
+                scope.OutboxRowsAdded = false;
                 try
                 {
-                    await command.RunAsync(db, stoppingToken);
-                    var addsOutboxRow = false;
-                    foreach (var entry in db.ChangeTracker.Entries())
-                    {
-                        if (entry.Entity is TaskRecord task && entry.State is (EntityState.Added or EntityState.Modified))
-                        {
-                            task.ChangeSeq = ++seq;
-                            task.UpdatedAtMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-                        }
-                        else if (entry.Entity is OutboxMessage && entry.State == EntityState.Added)
-                        {
-                            addsOutboxRow = true;
-                        }
-                    }
-                    await db.SaveChangesAsync(stoppingToken);
+                    await command.RunAsync(scope, stoppingToken);
+                    if (context.ChangeTracker.HasChanges()) await context.SaveChangesAsync(stoppingToken);
+                    sql.EndCommand();
                     done.Add(command);
-                    addedOutboxRows |= addsOutboxRow;
+                    outboxRowsAdded |= scope.OutboxRowsAdded;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
-                    // The savepoint undid this command's rows; forget its tracked changes too.
-                    db.ChangeTracker.Clear();
+                    sql.UndoCommand();
                     command.Fail(ex);
                 }
-                db.ChangeTracker.Clear();
+                context.ChangeTracker.Clear();
             }
+            seq = sql.StampChanges();
             await transaction.CommitAsync(stoppingToken);
-            lastChangeSeq = seq;
             Commits.Add(1);
             Writes.Add(done.Count);
         }
         catch (Exception ex)
         {
-            logger.LogError(ex, "Task store commit failed; {Count} writes are reported as failed", done.Count);
-            foreach (var command in done) command.Fail(ex);
+            await CloseAsync();
+            var stopping = stoppingToken.IsCancellationRequested;
+            if (!stopping) logger.LogError(ex, "Task store commit failed; {Count} writes are reported as failed", done.Count);
+            var error = stopping ? TaskStoreUnavailableException.Stopping() : new TaskStoreUnavailableException("the task store could not commit; try again", ex);
+            foreach (var command in batch) command.Fail(error);
+            if (stopping) throw;
             return;
         }
+        // The feed first: a caller whose write returned finds the feed already past it.
+        changeFeed.Notify(seq, outboxRowsAdded);
         foreach (var command in done) command.Commit();
-        changeFeed.Notify(lastChangeSeq, addedOutboxRows);
+    }
+
+    private async Task<(TasksDbContext, WriteStatements)> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (db is not null && statements is not null) return (db, statements);
+        db = await contexts.CreateDbContextAsync(cancellationToken);
+        // Each command has its own savepoint; EF's own would only cover SaveChanges.
+        db.Database.AutoSavepointsEnabled = false;
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        statements = new WriteStatements((SqliteConnection)db.Database.GetDbConnection());
+        return (db, statements);
+    }
+
+    private async Task CloseAsync()
+    {
+        statements?.Dispose();
+        statements = null;
+        if (db is not null) await db.DisposeAsync();
+        db = null;
     }
 
     private interface IWriteCommand
     {
-        Task RunAsync(TasksDbContext db, CancellationToken cancellationToken);
+        Task RunAsync(WriteScope scope, CancellationToken cancellationToken);
         void Commit();
         void Fail(Exception error);
     }
 
-    private sealed class WriteCommand<T>(Func<TasksDbContext, CancellationToken, Task<T>> run) : IWriteCommand
+    private sealed class WriteCommand<T>(Func<WriteScope, CancellationToken, Task<T>> run) : IWriteCommand
     {
         private T? result;
         public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public async Task RunAsync(TasksDbContext db, CancellationToken cancellationToken) => result = await run(db, cancellationToken);
+        public async Task RunAsync(WriteScope scope, CancellationToken cancellationToken) => result = await run(scope, cancellationToken);
         public void Commit() => Completion.TrySetResult(result!);
         public void Fail(Exception error) => Completion.TrySetException(error);
     }
+}
+
+/// <summary>What a write command works with: the transaction's context and prepared statements, and a note of new outbox rows.</summary>
+internal sealed class WriteScope(TasksDbContext db, WriteStatements sql)
+{
+    /// <summary>The context, inside the writer's transaction.</summary>
+    public TasksDbContext Db { get; } = db;
+
+    /// <summary>The hot path's prepared statements, inside the same transaction.</summary>
+    public WriteStatements Sql { get; } = sql;
+
+    /// <summary>True when this command added outbox rows the dispatcher must read from the store (wakes it).</summary>
+    public bool OutboxRowsAdded { get; set; }
+
+    /// <summary>Adds an outbox row for <paramref name="taskId"/>.</summary>
+    public void AddOutbox(string taskId, long nowMs, string? traceParent = null)
+    {
+        Db.Outbox.Add(new OutboxMessage { TaskId = taskId, CreatedAtMs = nowMs, TraceParent = traceParent });
+        OutboxRowsAdded = true;
+    }
+}
+
+/// <summary>The store cannot take writes now (it is stopping, or a commit failed); the caller may retry.</summary>
+public sealed class TaskStoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>The writer is shutting down.</summary>
+    public static TaskStoreUnavailableException Stopping() => new("task-service is stopping; try again");
 }

@@ -1,8 +1,13 @@
+using CeleryKube.TaskService.Domain;
 using Microsoft.EntityFrameworkCore;
 
 namespace CeleryKube.TaskService.Persistence;
 
-/// <summary>The task store: tasks, their inputs, the outbox and the worker registry.</summary>
+/// <summary>
+/// The task store: tasks, their inputs, the outbox, the worker registry, and tombstones of deleted
+/// tasks for the change feed. Change stamping is done by triggers and <see cref="ChangeStamp"/>
+/// (see the ChangeFeed migration), so no statement can change a task without a change event.
+/// </summary>
 public sealed class TasksDbContext(DbContextOptions<TasksDbContext> options) : DbContext(options)
 {
     /// <summary>Tasks.</summary>
@@ -13,13 +18,16 @@ public sealed class TasksDbContext(DbContextOptions<TasksDbContext> options) : D
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
     /// <summary>Registered workers.</summary>
     public DbSet<WorkerRecord> Workers => Set<WorkerRecord>();
+    /// <summary>Deleted tasks, kept briefly so WatchTasks can report the deletion.</summary>
+    public DbSet<TaskTombstone> Tombstones => Set<TaskTombstone>();
 
     /// <inheritdoc />
     protected override void OnModelCreating(ModelBuilder model)
     {
         model.Entity<TaskRecord>(e =>
         {
-            e.ToTable("tasks");
+            // AFTER triggers stamp changes (ChangeStamp.Triggers); SQLite's RETURNING does not mix with them.
+            e.ToTable("tasks", tb => tb.UseSqlReturningClause(false));
             e.HasKey(t => t.Id);
             e.Property(t => t.Id).HasMaxLength(36);
             e.Property(t => t.State);
@@ -35,7 +43,7 @@ public sealed class TasksDbContext(DbContextOptions<TasksDbContext> options) : D
             e.Property(t => t.Error);
             e.Property(t => t.CancelRequested);
             e.Property(t => t.LeaseExpiresAtMs);
-            e.HasOne(t => t.Input).WithOne().HasForeignKey<TaskInput>(i => i.TaskId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<TaskInput>().WithOne().HasForeignKey<TaskInput>(i => i.TaskId).OnDelete(DeleteBehavior.Cascade);
             // Listing newest first, optionally by state or queue, pages by (created, id).
             e.HasIndex(t => new { t.CreatedAtMs, t.Id });
             e.HasIndex(t => new { t.State, t.CreatedAtMs });
@@ -59,6 +67,12 @@ public sealed class TasksDbContext(DbContextOptions<TasksDbContext> options) : D
             e.Property(o => o.Id).ValueGeneratedOnAdd();
             // Deleting a task (by request or retention) takes its unpublished message with it.
             e.HasOne<TaskRecord>().WithMany().HasForeignKey(o => o.TaskId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<TaskTombstone>(e =>
+        {
+            e.ToTable("task_tombstones");
+            e.HasKey(t => t.TaskId);
+            e.HasIndex(t => t.ChangeSeq);
         });
         model.Entity<WorkerRecord>(e =>
         {

@@ -13,8 +13,12 @@ using Grpc.Core;
 namespace CeleryKube.Worker.Consuming;
 
 /// <summary>
-/// Handles one delivery end to end: parse, claim (StartTask), run, report (CompleteTask), and only
-/// then acknowledge (acks-late), so a worker that dies mid-job loses nothing.
+/// Handles one delivery end to end, and acknowledges only once the outcome is recorded (acks-late),
+/// so a worker that dies mid-job loses nothing. A job runs as soon as it arrives: when it ends
+/// within <see cref="WorkerSettings.FinishWindow"/> (most small jobs end in microseconds), its claim
+/// and outcome go to ResultSink in one FinishTask call; a job still running then is claimed with
+/// StartTask and goes on the full path (lease, progress, CompleteTask). With no window it is claimed
+/// before it runs.
 /// </summary>
 public sealed class JobHandler(WorkerSettings settings, WorkerState state, WorkerMetrics metrics, ResultSinkClient sink,
     SinkRetryBudgets budgets, ILogger<JobHandler> logger)
@@ -34,14 +38,29 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         activity?.SetTag("messaging.destination.name", settings.QueueName);
         activity?.SetTag("messaging.rabbitmq.delivery_count", delivery.DeliveryCount);
 
-        var start = await ClaimAsync(job, delivery, abandon);
-        if (start is null) return;
-        if (start.Decision != StartDecision.Proceed)
+        var progress = new ResultSinkProgress(sink, settings.Id, logger);
+        var clock = Stopwatch.StartNew();
+        Task<JobOutcome>? run = null;
+        if (settings.FinishWindow > TimeSpan.Zero)
         {
-            logger.LogInformation("task {TaskId}: skipped ({Decision})", job.TaskId, start.Decision);
-            activity?.SetTag("celerykube.decision", start.Decision.ToString());
-            state.CountSkipped();
-            await delivery.Settle(DeliveryVerdict.Ack);
+            metrics.Started();
+            run = LcsJobExecutor.RunAsync(job, settings.TimeLimit, progress, abandon, settings.CoresPerJob);
+            if (await EndsWithinAsync(run, settings.FinishWindow, abandon))
+            {
+                await FinishAsync(job, await run, clock.Elapsed, delivery, activity, abandon);
+                return;
+            }
+        }
+
+        var start = await ClaimAsync(job, delivery, abandon);
+        if (start is null || start.Decision != StartDecision.Proceed)
+        {
+            if (start is not null) await SkipAsync(job, start.Decision, delivery, activity);
+            if (run is not null)
+            {
+                progress.Stop("the task was not claimed");
+                metrics.Finished(await run, clock.Elapsed);
+            }
             return;
         }
 
@@ -50,7 +69,15 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         state.Add(running);
         try
         {
-            await RunAndReportAsync(job, running, delivery, activity, abandon);
+            progress.Attach(running);
+            if (run is null)
+            {
+                metrics.Started();
+                run = LcsJobExecutor.RunAsync(job, settings.TimeLimit, progress, abandon, settings.CoresPerJob);
+            }
+            logger.LogInformation("task {TaskId} attempt {Attempt}: running {Algorithm} on {LengthA} x {LengthB} code points",
+                job.TaskId, running.Attempt, job.Algorithm, running.TextALength, running.TextBLength);
+            await ReportAsync(job, running, await run, clock.Elapsed, delivery, activity, abandon);
         }
         finally
         {
@@ -58,15 +85,92 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         }
     }
 
-    private async Task RunAndReportAsync(LcsJob job, RunningTask running, Delivery delivery, Activity? activity, CancellationToken abandon)
+    private static async Task<bool> EndsWithinAsync(Task run, TimeSpan window, CancellationToken abandon)
     {
-        metrics.Started();
-        logger.LogInformation("task {TaskId} attempt {Attempt}: running {Algorithm} on {LengthA} x {LengthB} code points",
-            job.TaskId, running.Attempt, job.Algorithm, running.TextALength, running.TextBLength);
-        var clock = Stopwatch.StartNew();
-        var progress = new ResultSinkProgress(sink, running, settings.Id, logger);
-        var outcome = await LcsJobExecutor.RunAsync(job, settings.TimeLimit, progress, abandon, settings.CoresPerJob);
-        var runTime = clock.Elapsed;
+        try
+        {
+            await run.WaitAsync(window, abandon);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        catch (OperationCanceledException) when (abandon.IsCancellationRequested)
+        {
+            // The run sees the same token and ends Abandoned; the finish path requeues it.
+            await run;
+            return true;
+        }
+    }
+
+    /// <summary>A run that ended within the window: claim and outcome in one call, then settle.</summary>
+    private async Task FinishAsync(LcsJob job, JobOutcome outcome, TimeSpan runTime, Delivery delivery, Activity? activity, CancellationToken abandon)
+    {
+        metrics.Finished(outcome, runTime);
+        activity?.SetTag("celerykube.outcome", outcome.Label);
+        if (outcome is JobOutcome.Abandoned)
+        {
+            metrics.Requeued();
+            await delivery.Settle(DeliveryVerdict.Return);
+            return;
+        }
+        var request = new FinishTaskRequest
+        {
+            TaskId = job.TaskId,
+            WorkerId = settings.Id,
+            Redelivered = delivery.Redelivered,
+            RunTime = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(runTime),
+        };
+        switch (outcome)
+        {
+            case JobOutcome.Succeeded s: request.Result = s.Result; break;
+            case JobOutcome.Failed f: request.Error = f.Reason; break;
+            default: throw new InvalidOperationException($"a run nobody claimed cannot end {outcome.Label}");
+        }
+        FinishTaskResponse response;
+        try
+        {
+            response = await SinkRetry.RunAsync(ct => sink.FinishTaskAsync(request, ct), budgets.Complete, $"FinishTask for task {job.TaskId}", logger, abandon);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument)
+        {
+            logger.LogWarning("task {TaskId}: ResultSink refused the job ({Detail}); dead-lettering it", job.TaskId, ex.Status.Detail);
+            await delivery.Settle(DeliveryVerdict.DeadLetter);
+            return;
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            logger.LogError("task {TaskId}: could not record the outcome within {Budget:c} ({Error}); returned to the queue",
+                job.TaskId, budgets.Complete, SinkRetry.Describe(ex));
+            metrics.Requeued();
+            await delivery.Settle(DeliveryVerdict.Return);
+            return;
+        }
+        if (response.Decision != StartDecision.Proceed)
+        {
+            await SkipAsync(job, response.Decision, delivery, activity);
+            return;
+        }
+        state.Count(outcome);
+        await delivery.Settle(DeliveryVerdict.Ack);
+        if (logger.IsEnabled(LogLevel.Debug))
+            logger.LogDebug("task {TaskId} attempt {Attempt}: {Outcome} in {Seconds:0.######} s{Detail}, claimed and recorded in one call",
+                job.TaskId, response.Attempt, outcome.Label, runTime.TotalSeconds, Detail(outcome));
+    }
+
+    private async Task SkipAsync(LcsJob job, StartDecision decision, Delivery delivery, Activity? activity)
+    {
+        logger.LogInformation("task {TaskId}: skipped ({Decision})", job.TaskId, decision);
+        activity?.SetTag("celerykube.decision", decision.ToString());
+        state.CountSkipped();
+        await delivery.Settle(DeliveryVerdict.Ack);
+    }
+
+    private async Task ReportAsync(LcsJob job, RunningTask running, JobOutcome outcome, TimeSpan runTime, Delivery delivery, Activity? activity,
+        CancellationToken abandon)
+    {
         metrics.Finished(outcome, runTime);
         activity?.SetTag("celerykube.outcome", outcome.Label);
 

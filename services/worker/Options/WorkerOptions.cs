@@ -45,6 +45,20 @@ public sealed class WorkerOptions : IValidatableObject
     [MaxLength(200)]
     public string? Id { get; set; }
 
+    /// <summary>
+    /// How long a job may run before the worker claims it (StartTask). A job that ends sooner, as
+    /// small jobs do, is claimed and reported in one FinishTask call and one commit. Zero claims
+    /// every job before it runs. Far below the lease, so a long job is claimed long before a lease matters.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan FinishWindow { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Sends claims, progress and outcomes over one long-lived stream to task-service (true) rather
+    /// than as a unary call each (false).
+    /// </summary>
+    public bool ReportStream { get; set; } = true;
+
     /// <summary>How often the worker registers itself and renews its tasks' leases.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
 

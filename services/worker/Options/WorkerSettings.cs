@@ -15,6 +15,10 @@ namespace CeleryKube.Worker.Options;
 /// <param name="ControlPort">WorkerControlService port.</param>
 /// <param name="MetricsPort">Prometheus port.</param>
 /// <param name="AdvertisedAddress">Control address sent in heartbeats.</param>
+/// <param name="FinishWindow">
+/// How long a job may run before it is claimed; one that ends sooner is claimed and reported in one
+/// call (FinishTask). Zero claims every job before it runs.
+/// </param>
 public sealed record WorkerSettings(
     string Id,
     TaskQueue Queue,
@@ -24,7 +28,8 @@ public sealed record WorkerSettings(
     TimeSpan HeartbeatInterval,
     int ControlPort,
     int MetricsPort,
-    string AdvertisedAddress)
+    string AdvertisedAddress,
+    TimeSpan FinishWindow = default)
 {
     /// <summary>Default hard limit on the small queue.</summary>
     public static readonly TimeSpan SmallTimeLimit = TimeSpan.FromMinutes(1);
@@ -74,7 +79,8 @@ public sealed record WorkerSettings(
             options.MetricsPort,
             string.IsNullOrWhiteSpace(options.AdvertisedAddress)
                 ? DefaultAdvertisedAddress(listen.Address, hostName, options.ControlPort)
-                : options.AdvertisedAddress.Trim())
+                : options.AdvertisedAddress.Trim(),
+            options.FinishWindow)
         {
             CoresPerJob = large ? Math.Clamp(processorCount / concurrency, 1, 2) : 1,
         };

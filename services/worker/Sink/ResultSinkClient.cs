@@ -7,10 +7,13 @@ namespace CeleryKube.Worker.Sink;
 
 /// <summary>
 /// task-service's ResultSinkService as the worker calls it: with the bearer token and a deadline on
-/// every call. Transient <c>Unavailable</c> answers are retried by the channel (see
-/// <see cref="RetryingServiceConfig"/>); longer outages by <see cref="SinkRetry"/>.
+/// every call. Reports go over one long-lived stream when <paramref name="stream"/> is given
+/// (<see cref="ResultSinkStream"/>), else as unary calls. Transient <c>Unavailable</c> answers to
+/// unary calls are retried by the channel (see <see cref="RetryingServiceConfig"/>); longer outages,
+/// and a broken stream, by <see cref="SinkRetry"/>.
 /// </summary>
-public sealed class ResultSinkClient(ResultSinkService.ResultSinkServiceClient client, ResultSinkCredentials credentials)
+public sealed class ResultSinkClient(ResultSinkService.ResultSinkServiceClient client, ResultSinkCredentials credentials,
+    ResultSinkStream? stream = null)
 {
     /// <summary>Deadline of one call, including the channel's own retries.</summary>
     public static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(10);
@@ -19,22 +22,42 @@ public sealed class ResultSinkClient(ResultSinkService.ResultSinkServiceClient c
     public static readonly TimeSpan ProgressDeadline = TimeSpan.FromSeconds(3);
 
     /// <summary>Up to 5 attempts, 0.2 s to 2 s apart, for calls answered <c>Unavailable</c> (task-service restarting).</summary>
+    /// <remarks>The report stream is not retried by the channel: a replayed stream would resend old reports.</remarks>
     public static ServiceConfig RetryingServiceConfig => new()
     {
-        MethodConfigs = { GrpcRetry.OnUnavailable(maxAttempts: 5, maxBackoff: TimeSpan.FromSeconds(2)) },
+        MethodConfigs =
+        {
+            GrpcRetry.OnUnavailable(maxAttempts: 5, maxBackoff: TimeSpan.FromSeconds(2)),
+            new MethodConfig { Names = { new MethodName { Service = ResultSinkService.Descriptor.FullName, Method = "StreamReports" } } },
+        },
     };
 
     /// <summary>Claims a task for one attempt.</summary>
     public Task<StartTaskResponse> StartTaskAsync(StartTaskRequest request, CancellationToken cancellationToken) =>
-        client.StartTaskAsync(request, Headers(), Deadline(CallDeadline), cancellationToken).ResponseAsync;
+        ReportAsync((h, d, ct) => client.StartTaskAsync(request, h, d, ct), new StreamReportsRequest { Start = request }, r => r.Start,
+            CallDeadline, cancellationToken);
 
     /// <summary>Reports progress; the answer says whether to stop.</summary>
     public Task<ReportProgressResponse> ReportProgressAsync(ReportProgressRequest request, CancellationToken cancellationToken) =>
-        client.ReportProgressAsync(request, Headers(), Deadline(ProgressDeadline), cancellationToken).ResponseAsync;
+        ReportAsync((h, d, ct) => client.ReportProgressAsync(request, h, d, ct), new StreamReportsRequest { Progress = request }, r => r.Progress,
+            ProgressDeadline, cancellationToken);
 
     /// <summary>Records an attempt's outcome (idempotent per task and attempt).</summary>
     public Task<CompleteTaskResponse> CompleteTaskAsync(CompleteTaskRequest request, CancellationToken cancellationToken) =>
-        client.CompleteTaskAsync(request, Headers(), Deadline(CallDeadline), cancellationToken).ResponseAsync;
+        ReportAsync((h, d, ct) => client.CompleteTaskAsync(request, h, d, ct), new StreamReportsRequest { Complete = request }, r => r.Complete,
+            CallDeadline, cancellationToken);
+
+    /// <summary>Claims a task and records the outcome of a run that already ended.</summary>
+    public Task<FinishTaskResponse> FinishTaskAsync(FinishTaskRequest request, CancellationToken cancellationToken) =>
+        ReportAsync((h, d, ct) => client.FinishTaskAsync(request, h, d, ct), new StreamReportsRequest { Finish = request }, r => r.Finish,
+            CallDeadline, cancellationToken);
+
+    /// <summary>A report over the stream when there is one, else as its unary call.</summary>
+    private async Task<TResponse> ReportAsync<TResponse>(Func<Metadata, DateTime, CancellationToken, AsyncUnaryCall<TResponse>> unary,
+        StreamReportsRequest onStream, Func<StreamReportsResponse, TResponse> answer, TimeSpan deadline, CancellationToken cancellationToken) =>
+        stream is null
+            ? await unary(Headers(), Deadline(deadline), cancellationToken).ResponseAsync
+            : answer(await stream.SendAsync(onStream, deadline, cancellationToken));
 
     /// <summary>Registers the worker and renews its tasks' leases.</summary>
     public Task<HeartbeatResponse> HeartbeatAsync(HeartbeatRequest request, CancellationToken cancellationToken) =>

@@ -9,9 +9,10 @@ namespace CeleryKube.Worker.Sink;
 /// <summary>
 /// Forwards a running attempt's progress to ResultSink at most every <see cref="Interval"/>, without
 /// blocking the computation (one call in flight at a time), and turns a <c>stop</c> answer into
-/// <see cref="StopRequested"/>.
+/// <see cref="StopRequested"/>. A run that started before its claim reports nothing until
+/// <see cref="Attach"/> names the claimed attempt; <see cref="Stop"/> ends a run that may not go on.
 /// </summary>
-public sealed class ResultSinkProgress(ResultSinkClient sink, RunningTask running, string workerId, ILogger logger) : IJobProgress
+public sealed class ResultSinkProgress(ResultSinkClient sink, string workerId, ILogger logger) : IJobProgress
 {
     /// <summary>
     /// Minimum time between two progress reports. lcs-core already reports about every 250 ms; a
@@ -20,6 +21,7 @@ public sealed class ResultSinkProgress(ResultSinkClient sink, RunningTask runnin
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
 
     private readonly CancellationTokenSource stop = new();
+    private volatile RunningTask? running;
     private long lastSentAt = Stopwatch.GetTimestamp();
     private int sending;
 
@@ -29,38 +31,49 @@ public sealed class ResultSinkProgress(ResultSinkClient sink, RunningTask runnin
     /// <inheritdoc />
     public string StopReason { get; private set; } = "cancellation requested";
 
+    /// <summary>The run is now <paramref name="attempt"/>: its progress goes to ResultSink from here on.</summary>
+    public void Attach(RunningTask attempt) => running = attempt;
+
+    /// <summary>Asks the run to stop, e.g. because the claim was refused.</summary>
+    public void Stop(string reason)
+    {
+        if (stop.IsCancellationRequested) return;
+        StopReason = reason;
+        stop.Cancel();
+    }
+
     /// <inheritdoc />
     public void Report(double value)
     {
-        running.Progress = value;
+        if (running is not { } attempt) return;
+        attempt.Progress = value;
         if (Stopwatch.GetElapsedTime(Interlocked.Read(ref lastSentAt)) < Interval) return;
         if (Interlocked.CompareExchange(ref sending, 1, 0) != 0) return;
         Interlocked.Exchange(ref lastSentAt, Stopwatch.GetTimestamp());
-        _ = SendAsync(value);
+        _ = SendAsync(attempt, value);
     }
 
-    private async Task SendAsync(double value)
+    private async Task SendAsync(RunningTask attempt, double value)
     {
         try
         {
             var answer = await sink.ReportProgressAsync(new ReportProgressRequest
             {
-                TaskId = running.TaskId,
-                Attempt = running.Attempt,
+                TaskId = attempt.TaskId,
+                Attempt = attempt.Attempt,
                 WorkerId = workerId,
                 Progress = value,
             }, CancellationToken.None);
             if (answer.Stop && !stop.IsCancellationRequested)
             {
-                StopReason = string.IsNullOrWhiteSpace(answer.Reason) ? "cancellation requested" : answer.Reason;
-                logger.LogInformation("task {TaskId} attempt {Attempt}: stopping ({Reason})", running.TaskId, running.Attempt, StopReason);
-                stop.Cancel();
+                logger.LogInformation("task {TaskId} attempt {Attempt}: stopping ({Reason})", attempt.TaskId, attempt.Attempt, answer.Reason);
+                Stop(string.IsNullOrWhiteSpace(answer.Reason) ? "cancellation requested" : answer.Reason);
             }
         }
         catch (Exception ex)
         {
             // Progress is advisory: the next report or the heartbeat renews the lease.
-            logger.LogDebug("progress report for task {TaskId} failed: {Error}", running.TaskId, SinkRetry.Describe(ex));
+            logger.LogDebug("progress report for task {TaskId} failed: {Error}", attempt.TaskId, SinkRetry.Describe(ex));
         }
         finally
         {

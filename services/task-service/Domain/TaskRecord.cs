@@ -1,0 +1,301 @@
+using System.Linq.Expressions;
+using CeleryKube.Protos.V1;
+
+namespace CeleryKube.TaskService.Domain;
+
+/// <summary>
+/// The task aggregate and the one place for its lifecycle rules: which state changes are allowed
+/// (<see cref="CanMove"/>), the predicates other code filters by (also as expressions the store
+/// runs as SQL), and the transition methods, which are the only way a task changes.
+/// </summary>
+public sealed class TaskRecord
+{
+    /// <summary>Task id (UUID text).</summary>
+    public required string Id { get; init; }
+    /// <summary>Lifecycle state.</summary>
+    public TaskState State { get; private set; } = TaskState.Pending;
+    /// <summary>Routed queue.</summary>
+    public TaskQueue Queue { get; init; }
+    /// <summary>Algorithm.</summary>
+    public LcsAlgorithm Algorithm { get; init; }
+    /// <summary>Code points of text A.</summary>
+    public int TextALength { get; init; }
+    /// <summary>Code points of text B.</summary>
+    public int TextBLength { get; init; }
+    /// <summary>Claims so far.</summary>
+    public int Attempts { get; private set; }
+    /// <summary>Worker of the latest attempt.</summary>
+    public string? WorkerId { get; private set; }
+    /// <summary>Unix milliseconds of acceptance.</summary>
+    public long CreatedAtMs { get; init; }
+    /// <summary>Unix milliseconds the latest attempt started.</summary>
+    public long? StartedAtMs { get; private set; }
+    /// <summary>Unix milliseconds the task reached a final state.</summary>
+    public long? FinishedAtMs { get; private set; }
+    /// <summary>Unix milliseconds of the last change a reader can see.</summary>
+    public long UpdatedAtMs { get; private set; }
+    /// <summary>Position in the change feed that <c>WatchTasks</c> follows; stamped by the store at commit, never by the domain.</summary>
+    public long ChangeSeq { get; private set; }
+    /// <summary>Progress 0..1 of the running attempt.</summary>
+    public double Progress { get; private set; }
+    /// <summary>Result length (code points) when SUCCEEDED.</summary>
+    public int? ResultLength { get; private set; }
+    /// <summary>The common substring when SUCCEEDED.</summary>
+    public string? ResultSubstring { get; private set; }
+    /// <summary>Code-point offset in text A.</summary>
+    public int? ResultOffsetA { get; private set; }
+    /// <summary>Code-point offset in text B.</summary>
+    public int? ResultOffsetB { get; private set; }
+    /// <summary>Why it failed or was cancelled.</summary>
+    public string? Error { get; private set; }
+    /// <summary>Client's idempotency key (unique when present).</summary>
+    public string? IdempotencyKey { get; init; }
+    /// <summary>Cancellation asked for while running.</summary>
+    public bool CancelRequested { get; private set; }
+    /// <summary>Unix milliseconds the running attempt's lease ends.</summary>
+    public long? LeaseExpiresAtMs { get; private set; }
+
+    // ---- The rules ------------------------------------------------------------------------
+
+    /// <summary>The final states: nothing moves a task out of these.</summary>
+    public static readonly IReadOnlyList<TaskState> FinalStates = [TaskState.Succeeded, TaskState.Failed, TaskState.Cancelled];
+
+    /// <summary>True when a task in <paramref name="from"/> may move to <paramref name="to"/>.</summary>
+    /// <remarks>
+    /// PENDING may go straight to RUNNING: a worker can receive the message before the
+    /// dispatcher has recorded the broker's confirm. RUNNING may go back to QUEUED only when its
+    /// lease lapsed (the reaper) or its worker handed it back on shutdown.
+    /// </remarks>
+    public static bool CanMove(TaskState from, TaskState to) => (from, to) switch
+    {
+        (TaskState.Pending, TaskState.Queued or TaskState.Running or TaskState.Failed or TaskState.Cancelled) => true,
+        (TaskState.Queued, TaskState.Running or TaskState.Failed or TaskState.Cancelled) => true,
+        (TaskState.Running, TaskState.Succeeded or TaskState.Failed or TaskState.Cancelled or TaskState.Queued) => true,
+        _ => false,
+    };
+
+    /// <summary>SUCCEEDED, FAILED or CANCELLED (as SQL: <see cref="Finished"/>).</summary>
+    public static readonly Expression<Func<TaskState, bool>> FinalState =
+        s => s == TaskState.Succeeded || s == TaskState.Failed || s == TaskState.Cancelled;
+
+    /// <summary>A job message for it still has work to do: it has not been claimed or finished (as SQL: <see cref="AwaitingWorker"/>).</summary>
+    public static readonly Expression<Func<TaskState, bool>> NeedsPublishingState =
+        s => s == TaskState.Pending || s == TaskState.Queued;
+
+    /// <summary>The running attempt's lease ended before the given time (as SQL: <see cref="LeaseLapsedBefore"/>).</summary>
+    private static readonly Expression<Func<TaskRecord, long, bool>> LeaseLapsedAt =
+        (t, nowMs) => t.State == TaskState.Running && t.LeaseExpiresAtMs < nowMs;
+
+    private static readonly Func<TaskState, bool> IsFinalState = FinalState.Compile();
+    private static readonly Func<TaskState, bool> NeedsPublishingFor = NeedsPublishingState.Compile();
+    private static readonly Func<TaskRecord, long, bool> LeaseLapsedFor = LeaseLapsedAt.Compile();
+
+    /// <summary>Tasks in a final state, for queries.</summary>
+    public static Expression<Func<TaskRecord, bool>> Finished { get; } = StateExpressions.OnState(FinalState);
+
+    /// <summary>Tasks whose job message should still be published, for queries.</summary>
+    public static Expression<Func<TaskRecord, bool>> AwaitingWorker { get; } = StateExpressions.OnState(NeedsPublishingState);
+
+    /// <summary>Running tasks whose lease lapsed before <paramref name="nowMs"/>, for queries.</summary>
+    public static Expression<Func<TaskRecord, bool>> LeaseLapsedBefore(long nowMs) => StateExpressions.Bind(LeaseLapsedAt, nowMs);
+
+    /// <summary>True for SUCCEEDED, FAILED and CANCELLED.</summary>
+    public static bool IsFinal(TaskState state) => IsFinalState(state);
+
+    /// <summary>True while a job message for a task in this state still has work to do.</summary>
+    public static bool NeedsPublishing(TaskState state) => NeedsPublishingFor(state);
+
+    /// <summary>True while cancellation can still change the task (it has not finished).</summary>
+    public static bool IsCancellable(TaskState state) => !IsFinalState(state);
+
+    /// <summary>True when the running attempt's lease lapsed before <paramref name="nowMs"/>.</summary>
+    public bool LeaseLapsed(long nowMs) => LeaseLapsedFor(this, nowMs);
+
+    /// <summary>True when the task is final.</summary>
+    public bool IsDone => IsFinalState(State);
+
+    // ---- Transitions ----------------------------------------------------------------------
+
+    /// <summary>A new submission, PENDING until the broker confirms its job message.</summary>
+    public static TaskRecord Submitted(TaskQueue queue, LcsAlgorithm algorithm, int textALength, int textBLength, string? idempotencyKey, long nowMs) => new()
+    {
+        Id = Guid.NewGuid().ToString(),
+        Queue = queue,
+        Algorithm = algorithm == LcsAlgorithm.Unspecified ? LcsAlgorithm.SuffixArray : algorithm,
+        TextALength = textALength,
+        TextBLength = textBLength,
+        CreatedAtMs = nowMs,
+        UpdatedAtMs = nowMs,
+        IdempotencyKey = idempotencyKey,
+    };
+
+    /// <summary>What the broker's confirm of the job message does: only a PENDING task moves, to QUEUED (the store also runs this as SQL).</summary>
+    public static readonly (TaskState From, TaskState To) BrokerConfirmMove = (TaskState.Pending, TaskState.Queued);
+
+    /// <summary>The broker confirmed the job message.</summary>
+    public void MarkQueued(long nowMs)
+    {
+        if (State == BrokerConfirmMove.From) MoveTo(BrokerConfirmMove.To, nowMs);
+    }
+
+    /// <summary>A worker asks to run the task. Decides who runs it; at most one live attempt.</summary>
+    public StartDecision Claim(string workerId, bool redelivered, long nowMs, TimeSpan lease)
+    {
+        if (IsDone)
+            return State == TaskState.Cancelled ? StartDecision.SkipCancelled : StartDecision.SkipFinished;
+        // A redelivery means the broker gave up on the previous consumer, so its attempt is dead
+        // even if its lease has not lapsed yet; a fresh duplicate message must not steal a live claim.
+        if (State == TaskState.Running && !redelivered && LeaseExpiresAtMs > nowMs)
+            return StartDecision.SkipClaimed;
+        if (State == TaskState.Running && CancelRequested)
+        {
+            Finish(TaskState.Cancelled, nowMs, "cancelled on request");
+            return StartDecision.SkipCancelled;
+        }
+        if (State != TaskState.Running) MoveTo(TaskState.Running, nowMs);
+        Attempts++;
+        WorkerId = workerId;
+        StartedAtMs = nowMs;
+        UpdatedAtMs = nowMs;
+        Progress = 0;
+        LeaseExpiresAtMs = nowMs + (long)lease.TotalMilliseconds;
+        return StartDecision.Proceed;
+    }
+
+    /// <summary>Progress of an attempt; answers whether it should stop and renews its lease.</summary>
+    public ProgressAnswer RecordProgress(int attempt, double progress, long nowMs, TimeSpan lease)
+    {
+        if (State != TaskState.Running) return new(true, $"task is {State.ToString().ToUpperInvariant()}");
+        if (attempt != Attempts) return new(true, $"attempt {attempt} was superseded by attempt {Attempts}");
+        var next = Math.Clamp(Math.Max(Progress, progress), 0, 1);
+        if (next != Progress)
+        {
+            Progress = next;
+            UpdatedAtMs = nowMs;
+        }
+        LeaseExpiresAtMs = nowMs + (long)lease.TotalMilliseconds;
+        return CancelRequested ? new(true, "cancellation requested") : ProgressAnswer.Continue;
+    }
+
+    /// <summary>Heartbeat of the worker running the current attempt.</summary>
+    public void RenewLease(string workerId, long nowMs, TimeSpan lease)
+    {
+        if (State == TaskState.Running && WorkerId == workerId)
+            LeaseExpiresAtMs = nowMs + (long)lease.TotalMilliseconds;
+    }
+
+    /// <summary>
+    /// The outcome of an attempt. Only the current attempt of a running task can set it, once;
+    /// duplicates and late reports return false and change nothing.
+    /// </summary>
+    public bool Complete(int attempt, LcsResult? result, string? error, bool cancelled, long nowMs)
+    {
+        if (State != TaskState.Running || attempt != Attempts) return false;
+        if (result is not null)
+        {
+            ResultLength = result.Length;
+            ResultSubstring = result.Substring;
+            ResultOffsetA = result.OffsetA;
+            ResultOffsetB = result.OffsetB;
+            Progress = 1;
+            Finish(TaskState.Succeeded, nowMs, null);
+        }
+        else if (cancelled)
+        {
+            Finish(TaskState.Cancelled, nowMs, "cancelled on request");
+        }
+        else
+        {
+            Finish(TaskState.Failed, nowMs, string.IsNullOrWhiteSpace(error) ? "the worker reported a failure without a reason" : error);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// A run that started as soon as its message arrived and already ended: the claim and the
+    /// outcome in one step. The claim follows <see cref="Claim"/>'s rules; only when it proceeds is
+    /// the outcome recorded, as a new attempt that started <paramref name="runTime"/> ago.
+    /// </summary>
+    public StartDecision ClaimAndComplete(string workerId, bool redelivered, long nowMs, TimeSpan runTime, LcsResult? result, string? error)
+    {
+        var decision = Claim(workerId, redelivered, nowMs, TimeSpan.Zero);
+        if (decision != StartDecision.Proceed) return decision;
+        StartedAtMs = Math.Max(CreatedAtMs, nowMs - (long)runTime.TotalMilliseconds);
+        Complete(Attempts, result, error, cancelled: false, nowMs);
+        return decision;
+    }
+
+    /// <summary>
+    /// Cancellation: a task not yet running ends at once; a running one is asked to stop.
+    /// A finished task is rejected with FAILED_PRECONDITION.
+    /// </summary>
+    public void RequestCancel(long nowMs)
+    {
+        if (!IsCancellable(State))
+            throw TaskRejection.FailedPrecondition(
+                $"task {Id} already finished ({State.ToString().ToUpperInvariant()}); only queued or running tasks can be cancelled");
+        if (State == TaskState.Running)
+        {
+            CancelRequested = true;
+            UpdatedAtMs = nowMs;
+            return;
+        }
+        Finish(TaskState.Cancelled, nowMs, "cancelled before it started");
+    }
+
+    /// <summary>Rejects deleting tasks that have not finished.</summary>
+    public static void EnsureDeletable(IReadOnlyCollection<(string Id, TaskState State)> tasks)
+    {
+        var unfinished = tasks.Where(t => !IsFinal(t.State)).Select(t => t.Id).ToList();
+        if (unfinished.Count > 0)
+            throw TaskRejection.FailedPrecondition($"tasks that have not finished cannot be deleted (cancel them first): {string.Join(", ", unfinished)}");
+    }
+
+    /// <summary>The broker dead-lettered the job message.</summary>
+    public void FailDeadLettered(string reason, long nowMs)
+    {
+        if (!IsDone) Finish(TaskState.Failed, nowMs, reason);
+    }
+
+    /// <summary>
+    /// Its worker vanished: a task being cancelled ends CANCELLED; any other goes back to QUEUED
+    /// (the caller republishes it). Returns true when it must be republished.
+    /// </summary>
+    public bool ReleaseLapsedLease(long nowMs)
+    {
+        if (!LeaseLapsed(nowMs)) return false;
+        if (CancelRequested)
+        {
+            Finish(TaskState.Cancelled, nowMs, "cancelled on request (its worker stopped answering)");
+            return false;
+        }
+        MoveTo(TaskState.Queued, nowMs);
+        LeaseExpiresAtMs = null;
+        Progress = 0;
+        return true;
+    }
+
+    private void Finish(TaskState state, long nowMs, string? error)
+    {
+        MoveTo(state, nowMs);
+        FinishedAtMs = nowMs;
+        LeaseExpiresAtMs = null;
+        CancelRequested = false;
+        Error = error;
+    }
+
+    private void MoveTo(TaskState next, long nowMs)
+    {
+        if (!CanMove(State, next))
+            throw new InvalidOperationException($"task {Id} cannot move from {State} to {next}");
+        State = next;
+        UpdatedAtMs = nowMs;
+    }
+}
+
+/// <summary>What a progress report tells the worker.</summary>
+public readonly record struct ProgressAnswer(bool Stop, string Reason)
+{
+    /// <summary>Keep going.</summary>
+    public static readonly ProgressAnswer Continue = new(false, "");
+}

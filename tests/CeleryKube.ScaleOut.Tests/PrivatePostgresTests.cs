@@ -1,0 +1,61 @@
+using CeleryKube.Testing;
+using Npgsql;
+using Xunit.Abstractions;
+
+namespace CeleryKube.ScaleOut.Tests;
+
+/// <summary>The private PostgreSQL cluster: one per test run, a fresh database per test class, nothing left behind.</summary>
+public sealed class PrivatePostgresTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Each_database_is_fresh_and_separate_on_a_test_only_server()
+    {
+        var server = await PrivatePostgres.SharedAsync();
+        output.WriteLine($"PostgreSQL initdb + start: {server.StartupTime.TotalSeconds:0.0} s (fsync=off: test-only) in {server.Folder}");
+        var first = await server.CreateDatabaseAsync(nameof(PrivatePostgresTests));
+        var second = await server.CreateDatabaseAsync(nameof(PrivatePostgresTests));
+        Assert.NotEqual(first, second);
+
+        await using (var connection = new NpgsqlConnection(first))
+        {
+            await connection.OpenAsync();
+            await new NpgsqlCommand("CREATE TABLE tasks (id text PRIMARY KEY); INSERT INTO tasks VALUES ('a')", connection).ExecuteNonQueryAsync();
+            Assert.Equal("off", await new NpgsqlCommand("SHOW fsync", connection).ExecuteScalarAsync());
+            Assert.True(connection.PostgreSqlVersion.Major >= 15, $"server version {connection.PostgreSqlVersion}");
+        }
+        await using (var connection = new NpgsqlConnection(second))
+        {
+            await connection.OpenAsync();
+            var error = await Assert.ThrowsAsync<PostgresException>(() => new NpgsqlCommand("SELECT count(*) FROM tasks", connection).ExecuteScalarAsync());
+            Assert.Equal(PostgresErrorCodes.UndefinedTable, error.SqlState);
+        }
+    }
+
+    [Fact]
+    public async Task A_dropped_database_is_gone_even_with_pooled_connections_open()
+    {
+        var server = await PrivatePostgres.SharedAsync();
+        var database = await server.CreateDatabaseAsync("dropped");
+        await using (var connection = new NpgsqlConnection(database)) await connection.OpenAsync(); // leaves one in the pool
+        await server.DropDatabaseAsync(database);
+        await using var again = new NpgsqlConnection(database);
+        var error = await Assert.ThrowsAsync<PostgresException>(() => again.OpenAsync());
+        Assert.Equal(PostgresErrorCodes.InvalidCatalogName, error.SqlState);
+    }
+
+    [Fact]
+    public async Task A_server_left_by_a_killed_test_run_is_stopped_by_the_next_start()
+    {
+        await using var orphan = await PrivatePostgres.StartAsync();
+        var postmaster = int.Parse(File.ReadLines(Path.Combine(orphan.Folder, "data", "postmaster.pid")).First());
+        LeftoverServers.MarkOrphaned(orphan.Folder);
+
+        await using var next = await PrivatePostgres.StartAsync();
+
+        Assert.False(Directory.Exists(orphan.Folder), "the orphan's folder should be gone");
+        Assert.False(File.Exists($"/proc/{postmaster}/status") && File.ReadAllText($"/proc/{postmaster}/status").Contains("postgres"),
+            $"the orphan's postmaster {postmaster} still runs");
+        await using var connection = new NpgsqlConnection(next.ConnectionString("postgres"));
+        await connection.OpenAsync();
+    }
+}

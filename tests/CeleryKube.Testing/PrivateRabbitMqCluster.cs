@@ -101,12 +101,13 @@ public sealed class PrivateRabbitMqCluster : IAsyncDisposable
 
     private async Task<int> NodeOfClientAsync(string clientName)
     {
-        using var connections = JsonDocument.Parse(await AnyNodeCtlAsync("list_connections", "node", "client_properties", "--formatter", "json"));
+        // The connection's name is "client ip:port -> server ip:port": the server port tells the node.
+        using var connections = JsonDocument.Parse(await AnyNodeCtlAsync("list_connections", "name", "client_properties", "--formatter", "json"));
         foreach (var connection in connections.RootElement.EnumerateArray())
         {
             if (!connection.GetProperty("client_properties").GetRawText().Contains($"\"{clientName}\"", StringComparison.Ordinal)) continue;
-            var node = connection.GetProperty("node").GetString();
-            return Nodes.ToList().FindIndex(n => n.Name == node);
+            var server = connection.GetProperty("name").GetString()!.Split("->")[^1].Trim();
+            return Nodes.ToList().FindIndex(n => n.Endpoint == server);
         }
         return -1;
     }

@@ -5,12 +5,23 @@ using Xunit.Abstractions;
 namespace CeleryKube.ScaleOut.Tests;
 
 /// <summary>The private PostgreSQL cluster: one per test run, a fresh database per test class, nothing left behind.</summary>
-public sealed class PrivatePostgresTests(ITestOutputHelper output)
+[Collection(SharedServers.Name)]
+public sealed class PrivatePostgresTests(PostgresServerFixture postgres, PostgresDatabase<PrivatePostgresTests> database, ITestOutputHelper output)
+    : IClassFixture<PostgresDatabase<PrivatePostgresTests>>
 {
+    [Fact]
+    public async Task The_class_database_is_named_after_the_class_and_accepts_connections()
+    {
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        Assert.StartsWith("privatepostgrestests_", connection.Database, StringComparison.Ordinal);
+        Assert.Equal(1, await new NpgsqlCommand("SELECT 1", connection).ExecuteScalarAsync());
+    }
+
     [Fact]
     public async Task Each_database_is_fresh_and_separate_on_a_test_only_server()
     {
-        var server = await PrivatePostgres.SharedAsync();
+        var server = postgres.Server;
         output.WriteLine($"PostgreSQL initdb + start: {server.StartupTime.TotalSeconds:0.0} s (fsync=off: test-only) in {server.Folder}");
         var first = await server.CreateDatabaseAsync(nameof(PrivatePostgresTests));
         var second = await server.CreateDatabaseAsync(nameof(PrivatePostgresTests));
@@ -34,7 +45,7 @@ public sealed class PrivatePostgresTests(ITestOutputHelper output)
     [Fact]
     public async Task A_dropped_database_is_gone_even_with_pooled_connections_open()
     {
-        var server = await PrivatePostgres.SharedAsync();
+        var server = postgres.Server;
         var database = await server.CreateDatabaseAsync("dropped");
         await using (var connection = new NpgsqlConnection(database)) await connection.OpenAsync(); // leaves one in the pool
         await server.DropDatabaseAsync(database);

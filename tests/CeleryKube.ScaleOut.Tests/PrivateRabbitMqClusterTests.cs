@@ -8,14 +8,15 @@ using Xunit.Abstractions;
 namespace CeleryKube.ScaleOut.Tests;
 
 /// <summary>The three-node RabbitMQ cluster fixture, and a client on <c>RabbitMq__Endpoints</c> across a node stop.</summary>
-public sealed class PrivateRabbitMqClusterTests(ITestOutputHelper output)
+[Collection(SharedServers.Name)]
+public sealed class PrivateRabbitMqClusterTests(RabbitMqClusterFixture fixture, ITestOutputHelper output)
 {
     private static readonly CreateChannelOptions Confirms = new(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true);
 
     [Fact]
     public async Task Three_nodes_form_one_cluster_and_a_quorum_queue_spans_them()
     {
-        var cluster = await PrivateRabbitMqCluster.SharedAsync();
+        var cluster = fixture.Cluster;
         output.WriteLine($"cluster formed in {cluster.FormationTime.TotalSeconds:0.0} s: {cluster.Endpoints}");
         Assert.Equal(cluster.Nodes.Select(n => n.Name).Order(), await cluster.RunningNodesAsync());
 
@@ -33,7 +34,7 @@ public sealed class PrivateRabbitMqClusterTests(ITestOutputHelper output)
     [Fact]
     public async Task A_client_moves_off_a_stopped_node_loses_no_message_and_the_node_rejoins()
     {
-        var cluster = await PrivateRabbitMqCluster.SharedAsync();
+        var cluster = fixture.Cluster;
         await using var connection = await ConnectAsync(cluster, "fixture-failover");
         var recovered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         connection.RecoverySucceededAsync += (_, _) => { recovered.TrySetResult(); return Task.CompletedTask; };

@@ -49,6 +49,12 @@ public sealed class PrivatePostgres : IAsyncDisposable
     /// <summary>The cluster of this test process, started on first use and stopped when the process exits.</summary>
     public static Task<PrivatePostgres> SharedAsync() => Shared.Value;
 
+    /// <summary>Stops the shared server if it was started (the collection fixture calls this after its last test).</summary>
+    public static async Task StopSharedAsync()
+    {
+        if (Shared.IsValueCreated && Shared.Value.IsCompletedSuccessfully) await (await Shared.Value).DisposeAsync();
+    }
+
     /// <summary>Creates a cluster in a fresh folder, starts it and waits until it accepts connections.</summary>
     public static async Task<PrivatePostgres> StartAsync()
     {

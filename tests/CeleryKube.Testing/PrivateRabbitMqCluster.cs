@@ -43,6 +43,12 @@ public sealed class PrivateRabbitMqCluster : IAsyncDisposable
     /// <summary>The cluster of this test process, formed on first use and stopped when the process exits.</summary>
     public static Task<PrivateRabbitMqCluster> SharedAsync() => Shared.Value;
 
+    /// <summary>Stops the shared cluster if it was started (the collection fixture calls this after its last test).</summary>
+    public static async Task StopSharedAsync()
+    {
+        if (Shared.IsValueCreated && Shared.Value.IsCompletedSuccessfully) await (await Shared.Value).DisposeAsync();
+    }
+
     /// <summary>Starts <paramref name="size"/> nodes at once, joins them into one cluster and waits until all run.</summary>
     public static async Task<PrivateRabbitMqCluster> StartAsync(int size = 3)
     {

@@ -48,7 +48,8 @@ internal sealed record OperatorPods(string Owner, IReadOnlyDictionary<string, st
 /// <summary>
 /// What the two operators create from a custom resource, as their sources define it: the RabbitMQ
 /// Cluster Operator (internal/resource: pods labelled app.kubernetes.io/name=NAME with ports epmd,
-/// amqp, management, prometheus; Secret NAME-default-user) and CloudNativePG (pkg/specs/secrets.go:
+/// amqp, management, prometheus; Secret NAME-default-user) and CloudNativePG (pods labelled
+/// cnpg.io/cluster=NAME with ports postgresql 5432, status 8000, metrics 9187; pkg/specs/secrets.go:
 /// Secret NAME-app).
 /// </summary>
 internal static class OperatorManaged
@@ -59,6 +60,11 @@ internal static class OperatorManaged
         {
             yield return new OperatorPods(rabbit.ToString(), new Dictionary<string, string> { ["app.kubernetes.io/name"] = rabbit.Name },
                 new HashSet<string> { "epmd", "amqp", "management", "prometheus" });
+        }
+        if (r.PostgresCluster is { } postgres)
+        {
+            yield return new OperatorPods(postgres.ToString(), new Dictionary<string, string> { ["cnpg.io/cluster"] = postgres.Name },
+                new HashSet<string> { "postgresql", "5432", "status", "8000", "metrics", "9187" });
         }
     }
 

@@ -29,6 +29,9 @@ internal sealed record Render(string Name, IReadOnlyList<K8sObject> Objects, str
 
     public bool IsProduction => Name.Split('+')[0] == "overlays/production";
 
+    /// <summary>True when <paramref name="component"/> is part of the render (production includes every component).</summary>
+    public bool Includes(string component) => IsProduction || Name.Split('+').Skip(1).Contains(component);
+
     /// <summary>The CloudNativePG cluster holding the task store (components/postgres-cnpg), if any.</summary>
     public K8sObject? PostgresCluster => Objects.SingleOrDefault(o => o.Kind == "Cluster" && Yaml.Str(o.Raw, "apiVersion")?.StartsWith("postgresql.cnpg.io/", StringComparison.Ordinal) == true);
 

@@ -50,7 +50,10 @@ public static class LeftoverServers
     /// <summary>Marks <paramref name="folder"/> as left behind by a process that no longer runs, as a killed test host would.</summary>
     public static void MarkOrphaned(string folder) => File.WriteAllText(Path.Combine(folder, OwnerFile), $"{int.MaxValue} 0");
 
-    /// <summary>"pid starttime": the start time (field 22 of /proc/pid/stat) tells a reused pid apart.</summary>
+    /// <summary>
+    /// "pid starttime" of a running process, or null when it is gone: the start time (field 22 of
+    /// /proc/pid/stat) tells a reused pid apart, and a zombie (state Z) has exited too.
+    /// </summary>
     private static string? OwnerMark(int pid)
     {
         try
@@ -58,7 +61,7 @@ public static class LeftoverServers
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             // The command name (field 2) may hold spaces; fields after its closing parenthesis are plain.
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return $"{pid} {fields[19]}";
+            return fields[0] == "Z" ? null : $"{pid} {fields[19]}";
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or IndexOutOfRangeException)
         {

@@ -21,16 +21,25 @@ public static class RabbitMqConnections
     };
 
     /// <summary>
-    /// Connects, retrying every second until the broker answers or <paramref name="cancellationToken"/>
-    /// fires (a first connection is not covered by automatic recovery).
+    /// Connects to the broker of <paramref name="options"/> (to one of <see cref="RabbitMqOptions.Endpoints"/>
+    /// when set, so recovery can move to another node), retrying every second until it answers or
+    /// <paramref name="cancellationToken"/> fires (a first connection is not covered by automatic recovery).
     /// </summary>
-    public static async Task<IConnection> ConnectAsync(ConnectionFactory factory, Action<Exception> onRetry, CancellationToken cancellationToken)
+    public static async Task<IConnection> ConnectAsync(RabbitMqOptions options, string clientName, Action<Exception> onRetry,
+        CancellationToken cancellationToken)
     {
+        var factory = CreateFactory(options, clientName);
+        // amqps:// in the URI means TLS to every node, each checked against its own host name.
+        var endpoints = options.EndpointList
+            .Select(e => new AmqpTcpEndpoint(e.Host, e.Port, new SslOption(e.Host, enabled: factory.Ssl.Enabled)))
+            .ToList();
         while (true)
         {
             try
             {
-                return await factory.CreateConnectionAsync(cancellationToken);
+                return endpoints.Count > 0
+                    ? await factory.CreateConnectionAsync(endpoints, clientName, cancellationToken)
+                    : await factory.CreateConnectionAsync(cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

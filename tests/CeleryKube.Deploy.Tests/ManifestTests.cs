@@ -53,7 +53,7 @@ public sealed class ManifestTests
                 if (ServiceContract.TryFor(artifact, problems) is not { } contract) continue;
                 var values = new Dictionary<Type, object>();
                 var envList = Yaml.Maps(container, "env").ToList();
-                var helpers = DownwardApiHelpers(envList);
+                var helpers = CompositionHelpers(envList);
                 foreach (var env in envList)
                 {
                     var name = Yaml.Str(env, "name") ?? "";
@@ -161,13 +161,16 @@ public sealed class ManifestTests
         }
         foreach (var policy in r.OfKind("NetworkPolicy"))
         {
-            var selected = PodsSelectedBy(r, Yaml.Map(policy.Raw, "spec", "podSelector", "matchLabels") ?? []).ToList();
+            var labels = Yaml.Map(policy.Raw, "spec", "podSelector", "matchLabels") ?? [];
+            var selected = PodsSelectedBy(r, labels).ToList();
+            // Pods an operator runs (the RabbitMQ cluster) carry the port names the operator gives them.
+            var operated = OperatorPodsSelectedBy(r, labels).ToList();
             foreach (var rule in Yaml.Maps(policy.Raw, "spec", "ingress"))
             {
                 foreach (var port in Yaml.Maps(rule, "ports"))
                 {
                     var name = Yaml.Str(port, "port")!;
-                    Assert.True(selected.Count > 0 && selected.All(p => ResolvesToContainerPort(p, name)),
+                    Assert.True(selected.Count + operated.Count > 0 && selected.All(p => ResolvesToContainerPort(p, name)) && operated.All(p => p.PortNames.Contains(name)),
                         $"{render}: {policy} admits port {name}, which is not a containerPort of every pod it selects");
                 }
             }
@@ -237,23 +240,56 @@ public sealed class ManifestTests
     {
         var r = Renders.Get(render);
 
-        var broker = r.Find("StatefulSet", "rabbitmq");
-        Assert.NotNull(broker);
-        var claim = Yaml.Maps(broker!.Raw, "spec", "volumeClaimTemplates").Single();
-        var brokerMount = Yaml.Maps(broker.Containers.Single(), "volumeMounts").Single(m => Yaml.Str(m, "mountPath") == "/var/lib/rabbitmq");
-        Assert.Equal(Yaml.Str(claim, "metadata", "name"), Yaml.Str(brokerMount, "name"));
+        if (r.RabbitmqCluster is { } operated)
+        {
+            // Three nodes so quorum queues survive losing one; each keeps its data on a volume.
+            Assert.Null(r.Find("StatefulSet", "rabbitmq"));
+            Assert.Equal("3", Yaml.Str(operated.Raw, "spec", "replicas"));
+            Assert.NotNull(Yaml.Str(operated.Raw, "spec", "persistence", "storage"));
+        }
+        else
+        {
+            var broker = r.Find("StatefulSet", "rabbitmq");
+            Assert.NotNull(broker);
+            var claim = Yaml.Maps(broker!.Raw, "spec", "volumeClaimTemplates").Single();
+            var brokerMount = Yaml.Maps(broker.Containers.Single(), "volumeMounts").Single(m => Yaml.Str(m, "mountPath") == "/var/lib/rabbitmq");
+            Assert.Equal(Yaml.Str(claim, "metadata", "name"), Yaml.Str(brokerMount, "name"));
+        }
 
         var taskService = r.Find("Deployment", "task-service");
         Assert.NotNull(taskService);
-        Assert.Equal("Recreate", Yaml.Str(taskService!.Raw, "spec", "strategy", "type"));
-        Assert.Equal("1", Yaml.Str(taskService.Raw, "spec", "replicas"));
-        var container = taskService.Containers.Single();
+        var container = taskService!.Containers.Single();
         var database = Yaml.Maps(container, "env").Single(e => Yaml.Str(e, "name") == "ConnectionStrings__Tasks");
-        var file = Yaml.Str(database, "value")!.Split('=', 2)[1].Trim();
-        var dataMount = Yaml.Maps(container, "volumeMounts").Single(m => file.StartsWith(Yaml.Str(m, "mountPath")! + "/", StringComparison.Ordinal));
-        var dataVolume = Yaml.Maps(taskService.PodSpec, "volumes").Single(v => Yaml.Str(v, "name") == Yaml.Str(dataMount, "name"));
-        var claimName = Yaml.Str(dataVolume, "persistentVolumeClaim", "claimName");
-        Assert.True(claimName is not null && r.Find("PersistentVolumeClaim", claimName) is not null, $"{render}: the SQLite file {file} is not on a PersistentVolumeClaim");
+        if (r.PostgresCluster is { } postgres)
+        {
+            // Stateless replicas on a shared database: rolled one at a time, never all down.
+            Assert.True(int.Parse(Yaml.Str(taskService.Raw, "spec", "replicas")!, CultureInfo.InvariantCulture) >= 2, $"{render}: task-service should run several replicas");
+            Assert.Equal("RollingUpdate", Yaml.Str(taskService.Raw, "spec", "strategy", "type"));
+            Assert.Equal("0", Yaml.Str(taskService.Raw, "spec", "strategy", "rollingUpdate", "maxUnavailable"));
+            var budget = Assert.Single(r.OfKind("PodDisruptionBudget"), b => Matches(taskService, Yaml.Map(b.Raw, "spec", "selector", "matchLabels") ?? []));
+            Assert.Equal("1", Yaml.Str(budget.Raw, "spec", "maxUnavailable"));
+            Assert.DoesNotContain(Yaml.Maps(taskService.PodSpec, "volumes"), v => Yaml.At(v, "persistentVolumeClaim") is not null);
+            Assert.Null(r.Find("PersistentVolumeClaim", "task-service-data"));
+            // The connection string is assembled from the operator's Secret, password included.
+            var connection = Yaml.Str(database, "value") ?? "";
+            Assert.Contains("Password=$(", connection, StringComparison.Ordinal);
+            foreach (var helper in System.Text.RegularExpressions.Regex.Matches(connection, @"\$\((\w+)\)").Select(m => m.Groups[1].Value))
+            {
+                var source = Yaml.Maps(container, "env").Single(e => Yaml.Str(e, "name") == helper);
+                Assert.Equal($"{postgres.Name}-app", Yaml.Str(source, "valueFrom", "secretKeyRef", "name"));
+            }
+        }
+        else
+        {
+            // One SQLite file: exactly one writer, and Recreate so the old pod has let go of it.
+            Assert.Equal("Recreate", Yaml.Str(taskService.Raw, "spec", "strategy", "type"));
+            Assert.Equal("1", Yaml.Str(taskService.Raw, "spec", "replicas"));
+            var file = Yaml.Str(database, "value")!.Split('=', 2)[1].Trim();
+            var dataMount = Yaml.Maps(container, "volumeMounts").Single(m => file.StartsWith(Yaml.Str(m, "mountPath")! + "/", StringComparison.Ordinal));
+            var dataVolume = Yaml.Maps(taskService.PodSpec, "volumes").Single(v => Yaml.Str(v, "name") == Yaml.Str(dataMount, "name"));
+            var claimName = Yaml.Str(dataVolume, "persistentVolumeClaim", "claimName");
+            Assert.True(claimName is not null && r.Find("PersistentVolumeClaim", claimName) is not null, $"{render}: the SQLite file {file} is not on a PersistentVolumeClaim");
+        }
 
         foreach (var (name, queue, concurrency) in new[] { ("worker-small", "small", (string?)null), ("worker-large", "large", "2") })
         {
@@ -286,11 +322,20 @@ public sealed class ManifestTests
                     var literal = Yaml.Str(env, "value");
                     if (IsSecretSetting(name))
                     {
-                        Assert.True(Yaml.At(env, "valueFrom", "secretKeyRef") is not null, $"{render}: {workload} {name} must come from a secretKeyRef");
+                        // From a Secret, or assembled ($(NAME)) from variables that come from one.
+                        Assert.True(Yaml.At(env, "valueFrom", "secretKeyRef") is not null || literal?.Contains("$(", StringComparison.Ordinal) == true,
+                            $"{render}: {workload} {name} must come from a secretKeyRef");
                     }
-                    // A URI with user:password in a plain value is a secret in disguise.
-                    Assert.False(literal is not null && System.Text.RegularExpressions.Regex.IsMatch(literal, "://[^/@\\s]+:[^/@\\s]+@"),
+                    // A URI with user:password, or a password, in a plain value is a secret in disguise.
+                    var plain = literal is null ? null : System.Text.RegularExpressions.Regex.Replace(literal, @"\$\(\w+\)", "");
+                    Assert.False(plain is not null && System.Text.RegularExpressions.Regex.IsMatch(plain, "://[^/@\\s]+:[^/@\\s]+@|Password=[^;$]"),
                         $"{render}: {workload} {name} carries credentials in a literal value");
+                    foreach (var helper in System.Text.RegularExpressions.Regex.Matches(literal ?? "", @"\$\((\w+)\)").Select(m => m.Groups[1].Value))
+                    {
+                        if (!IsSecretSetting(helper)) continue;
+                        var source = Yaml.Maps(container, "env").FirstOrDefault(e => Yaml.Str(e, "name") == helper);
+                        Assert.True(source is not null && Yaml.At(source, "valueFrom", "secretKeyRef") is not null, $"{render}: {workload} {name} uses $({helper}), which must come from a secretKeyRef");
+                    }
                 }
             }
         }
@@ -312,9 +357,11 @@ public sealed class ManifestTests
         }
         // Every secretKeyRef names a Secret that the render ships (or, in production, that the
         // README tells the operator to create).
+        // An operator's generated Secret counts when the render holds its custom resource.
         foreach (var reference in SecretReferences(r))
         {
-            if (r.IsProduction) Assert.Contains(reference.Secret, new[] { "rabbitmq-credentials", "result-sink" });
+            if (r.OperatorSecrets.TryGetValue(reference.Secret, out var keys)) Assert.True(keys.Contains(reference.Key), $"{render}: the operator's {reference.Secret} has no key {reference.Key}");
+            else if (r.IsProduction) Assert.Contains(reference.Secret, new[] { "rabbitmq-credentials", "result-sink" });
             else Assert.True(r.Find("Secret", reference.Secret) is { } secret && Decode(secret).ContainsKey(reference.Key), $"{render}: {reference} not found");
         }
     }
@@ -325,7 +372,7 @@ public sealed class ManifestTests
     {
         var r = Renders.Get(render);
         var scaledObjects = r.OfKind("ScaledObject").ToList();
-        if (!render.Contains("keda", StringComparison.Ordinal) && !r.IsProduction)
+        if (!r.Includes("keda"))
         {
             Assert.Empty(scaledObjects);
             return;
@@ -345,13 +392,18 @@ public sealed class ManifestTests
         var perReplica = Yaml.Maps(workerLarge.Containers.Single(), "env").Single(e => Yaml.Str(e, "name") == "Worker__Concurrency");
         Assert.Equal(Yaml.Str(perReplica, "value"), Yaml.Str(trigger, "metadata", "value"));
 
-        // KEDA reads the same broker URI the workers use.
+        // KEDA reads the same broker URI the workers use. With the operator's cluster the workers
+        // assemble it from rabbitmq-default-user, which has no URI: KEDA then reads
+        // rabbitmq-credentials/uri, made from that Secret (components/rabbitmq-cluster/README.md).
         var auth = r.Find("TriggerAuthentication", Yaml.Str(trigger, "authenticationRef", "name") ?? "");
         Assert.NotNull(auth);
         var host = Yaml.Maps(auth!.Raw, "spec", "secretTargetRef").Single(s => Yaml.Str(s, "parameter") == "host");
         var workerUri = Yaml.Maps(workerLarge.Containers.Single(), "env").Single(e => Yaml.Str(e, "name") == "RabbitMq__Uri");
-        Assert.Equal(Yaml.Str(workerUri, "valueFrom", "secretKeyRef", "name"), Yaml.Str(host, "name"));
-        Assert.Equal(Yaml.Str(workerUri, "valueFrom", "secretKeyRef", "key"), Yaml.Str(host, "key"));
+        var (secret, key) = r.RabbitmqCluster is null
+            ? (Yaml.Str(workerUri, "valueFrom", "secretKeyRef", "name"), Yaml.Str(workerUri, "valueFrom", "secretKeyRef", "key"))
+            : ("rabbitmq-credentials", "uri");
+        Assert.Equal(secret, Yaml.Str(host, "name"));
+        Assert.Equal(key, Yaml.Str(host, "key"));
     }
 
     [Theory]
@@ -361,17 +413,22 @@ public sealed class ManifestTests
         var r = Renders.Get(render);
         if (!r.HasNetworkPolicies)
         {
-            Assert.DoesNotContain(r.OfKind("NetworkPolicy"), p => p.Name != "rabbitmq-from-keda");
+            // Components may bring policies that are complete on their own (KEDA's, the database's).
+            Assert.DoesNotContain(r.OfKind("NetworkPolicy"), p => p.Name is not ("rabbitmq-from-keda" or "celerykube-db"));
             return;
         }
         // Which pods (by name label) may reach a given pod's port, over all policies.
         HashSet<string> Clients(string server, string port)
         {
             var clients = new HashSet<string>();
-            var serverPod = r.Workloads.Single(w => w.Name == server);
+            // The server is a rendered workload, or pods an operator runs (the RabbitMQ cluster).
+            var serverPod = r.Workloads.SingleOrDefault(w => w.Name == server);
+            var operated = r.OperatorPods.SingleOrDefault(p => p.Labels.GetValueOrDefault("app.kubernetes.io/name") == server);
+            Assert.True(serverPod is not null || operated is not null, $"{render}: no pods named {server}");
             foreach (var policy in r.OfKind("NetworkPolicy"))
             {
-                if (!Matches(serverPod, Yaml.Map(policy.Raw, "spec", "podSelector", "matchLabels") ?? [])) continue;
+                var selector = Yaml.Map(policy.Raw, "spec", "podSelector", "matchLabels") ?? [];
+                if (serverPod is not null ? !Matches(serverPod, selector) : !OperatorPodsSelectedBy(r, selector).Any(p => p.Owner == operated!.Owner)) continue;
                 foreach (var rule in Yaml.Maps(policy.Raw, "spec", "ingress"))
                 {
                     var ports = Yaml.Maps(rule, "ports").Select(p => Yaml.Str(p, "port")).ToList();
@@ -395,23 +452,113 @@ public sealed class ManifestTests
         Assert.Equal(["frontend"], Clients("task-service", "grpc").Order());
         var brokerClients = Clients("rabbitmq", "amqp");
         brokerClients.Remove("namespace:keda");
+        brokerClients.Remove("rabbitmq"); // the nodes of a cluster talk to each other
         Assert.Equal(["task-service", "worker-large", "worker-small"], brokerClients.Order());
         Assert.Empty(Clients("worker-large", "control"));
     }
 
+    [Theory]
+    [MemberData(nameof(All))]
+    public void Operator_resources_are_well_formed_and_production_uses_them(string render)
+    {
+        var r = Renders.Get(render);
+        if (r.IsProduction)
+        {
+            Assert.NotNull(r.PostgresCluster);
+            Assert.NotNull(r.RabbitmqCluster);
+        }
+        if (r.Name.Split('+')[0] == "overlays/minikube" && r.PostgresCluster is null) Assert.Equal("1", Yaml.Str(r.Find("Deployment", "task-service")!.Raw, "spec", "replicas"));
+        if (r.PostgresCluster is { } postgres)
+        {
+            Assert.Equal("3", Yaml.Str(postgres.Raw, "spec", "instances"));
+            AssertPinned(render, Yaml.Str(postgres.Raw, "spec", "imageName"));
+            Assert.NotNull(Yaml.Str(postgres.Raw, "spec", "storage", "size"));
+            Assert.NotNull(Yaml.Str(postgres.Raw, "spec", "bootstrap", "initdb", "database"));
+            Assert.NotNull(Yaml.Str(postgres.Raw, "spec", "bootstrap", "initdb", "owner"));
+            // The app Secret the task-service reads is the operator's (no bootstrap secret of our own).
+            Assert.Null(Yaml.At(postgres.Raw, "spec", "bootstrap", "initdb", "secret"));
+            foreach (var kind in new[] { "requests", "limits" }) Assert.NotNull(Yaml.Str(postgres.Raw, "spec", "resources", kind, "memory"));
+        }
+        if (r.RabbitmqCluster is { } rabbit)
+        {
+            AssertPinned(render, Yaml.Str(rabbit.Raw, "spec", "image"));
+            foreach (var kind in new[] { "requests", "limits" }) Assert.NotNull(Yaml.Str(rabbit.Raw, "spec", "resources", kind, "memory"));
+            // The broker settings of base/rabbitmq.conf travel with it (consumer timeout above every time limit).
+            Assert.Contains("consumer_timeout = 1800000", Yaml.Str(rabbit.Raw, "spec", "rabbitmq", "additionalConfig") ?? "", StringComparison.Ordinal);
+            Assert.Contains("consumer_timeout = 1800000", File.ReadAllText(Repo.PathOf("deploy/kustomize/base/rabbitmq.conf")), StringComparison.Ordinal);
+            // Every broker client names the three pods of the operator's StatefulSet.
+            foreach (var client in r.Workloads.Where(w => w.Containers.Any(c => Yaml.Maps(c, "env").Any(e => Yaml.Str(e, "name") == "RabbitMq__Uri"))))
+            {
+                var endpoints = Yaml.Maps(client.Containers.Single(), "env").SingleOrDefault(e => Yaml.Str(e, "name") == "RabbitMq__Endpoints");
+                Assert.True(endpoints is not null, $"{render}: {client} has no RabbitMq__Endpoints");
+                var replicas = int.Parse(Yaml.Str(rabbit.Raw, "spec", "replicas")!, CultureInfo.InvariantCulture);
+                Assert.Equal(Enumerable.Range(0, replicas).Select(i => $"{rabbit.Name}-server-{i}.{rabbit.Name}-nodes:5672"), Yaml.Str(endpoints, "value")!.Split(','));
+            }
+        }
+        else
+        {
+            Assert.DoesNotContain(r.Workloads.SelectMany(w => w.Containers).SelectMany(c => Yaml.Maps(c, "env")), e => Yaml.Str(e, "name") == "RabbitMq__Endpoints");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(All))]
+    public void Monitoring_scrapes_every_service_and_alerts_on_what_flower_users_watch(string render)
+    {
+        var r = Renders.Get(render);
+        var monitors = r.OfKind("PodMonitor").ToList();
+        if (!r.Includes("monitoring"))
+        {
+            Assert.Empty(monitors);
+            return;
+        }
+        // Every workload built from a Skaffold artifact is scraped on a port it declares.
+        foreach (var workload in r.Workloads.Where(w => w.Containers.Any(c => Skaffold.ArtifactOf(Yaml.Str(c, "image") ?? "") is not null)))
+        {
+            var scraping = monitors.Where(m => Matches(workload, Yaml.Map(m.Raw, "spec", "selector", "matchLabels") ?? [])).ToList();
+            var monitor = Assert.Single(scraping);
+            foreach (var endpoint in Yaml.Maps(monitor.Raw, "spec", "podMetricsEndpoints"))
+            {
+                Assert.True(ResolvesToContainerPort(workload, Yaml.Str(endpoint, "port")!), $"{render}: {monitor} scrapes port {Yaml.Str(endpoint, "port")}, not a port of {workload}");
+                Assert.Equal("/metrics", Yaml.Str(endpoint, "path"));
+            }
+        }
+        var rules = Assert.Single(r.OfKind("PrometheusRule"));
+        var alerts = Yaml.Maps(rules.Raw, "spec", "groups").SelectMany(g => Yaml.Maps(g, "rules")).ToList();
+        Assert.Equal(["CeleryKubeDeadLettersPiling", "CeleryKubeHighFailureRatio", "CeleryKubeQueueBacklogGrowing", "CeleryKubeTasksStuckRunning", "CeleryKubeWorkersOffline"],
+            alerts.Select(a => Yaml.Str(a, "alert")!).Order());
+        Assert.All(alerts, a => Assert.Contains("celerykube_", Yaml.Str(a, "expr") ?? "", StringComparison.Ordinal));
+        Assert.All(alerts, a => Assert.NotNull(Yaml.Str(a, "annotations", "summary")));
+        // The dashboard: a ConfigMap Grafana's sidecar picks up, holding a dashboard whose every
+        // panel queries CeleryKube's metrics (the names are checked against a live scrape in ScaleOut.Tests).
+        var dashboard = Assert.Single(r.OfKind("ConfigMap"), c => Yaml.Str(c.Raw, "metadata", "labels", "grafana_dashboard") == "1");
+        var json = System.Text.Json.JsonDocument.Parse(Yaml.Map(dashboard.Raw, "data")!.Values.Single()!.ToString()!);
+        var panels = json.RootElement.GetProperty("panels").EnumerateArray().ToList();
+        Assert.NotEmpty(panels);
+        Assert.All(panels, p => Assert.All(p.GetProperty("targets").EnumerateArray(),
+            t => Assert.Contains("celerykube_", t.GetProperty("expr").GetString(), StringComparison.Ordinal)));
+    }
+
+    private static void AssertPinned(string render, string? image) =>
+        Assert.True(image is not null && image.Contains(':') && !image.EndsWith(":latest", StringComparison.Ordinal), $"{render}: pin the operator image {image} to a version");
+
     /// <summary>
     /// Variables a service does not bind but that may stand in a container all the same: a
-    /// downward-API value (pod IP, pod name) that a later setting composes with <c>$(NAME)</c>.
-    /// Returns each with a sample value for validating the settings that use it.
+    /// downward-API value (pod IP, pod name) or a Secret's key (an operator's generated password)
+    /// that a later setting composes with <c>$(NAME)</c>. Returns each with a sample value for
+    /// validating the settings that use it.
     /// </summary>
-    private static Dictionary<string, string> DownwardApiHelpers(List<Dictionary<object, object?>> env)
+    private static Dictionary<string, string> CompositionHelpers(List<Dictionary<object, object?>> env)
     {
         var samples = new Dictionary<string, string> { ["status.podIP"] = "10.244.0.17", ["metadata.name"] = "worker-large-0" };
         var helpers = new Dictionary<string, string>();
         for (var i = 0; i < env.Count; i++)
         {
             var name = Yaml.Str(env[i], "name")!;
-            if (Yaml.Str(env[i], "valueFrom", "fieldRef", "fieldPath") is not { } path || !samples.TryGetValue(path, out var sample)) continue;
+            var sample = Yaml.Str(env[i], "valueFrom", "fieldRef", "fieldPath") is { } path ? samples.GetValueOrDefault(path)
+                : Yaml.Str(env[i], "valueFrom", "secretKeyRef", "key") is { } key ? $"sample{key.Replace("-", "", StringComparison.Ordinal)}"
+                : null;
+            if (sample is null) continue;
             // Kubernetes expands $(NAME) only from variables defined earlier in the list.
             if (env.Skip(i + 1).Any(e => Yaml.Str(e, "value")?.Contains($"$({name})", StringComparison.Ordinal) == true)) helpers[name] = sample;
         }
@@ -428,7 +575,7 @@ public sealed class ManifestTests
     }
 
     private static bool IsSecretSetting(string name) =>
-        name.EndsWith("__Token", StringComparison.Ordinal) || name.EndsWith("__Password", StringComparison.Ordinal)
+        name.EndsWith("__Token", StringComparison.Ordinal) || name.EndsWith("__Password", StringComparison.Ordinal) || name.EndsWith("_PASSWORD", StringComparison.Ordinal)
         || name == "RabbitMq__Uri" || name.StartsWith("RABBITMQ_DEFAULT_", StringComparison.Ordinal) && name != "RABBITMQ_DEFAULT_VHOST";
 
     private sealed record SecretReference(string Secret, string Key)
@@ -470,6 +617,9 @@ public sealed class ManifestTests
 
     private static IEnumerable<K8sObject> PodsSelectedBy(Render r, Dictionary<object, object?> labels) =>
         r.Workloads.Where(w => Matches(w, labels));
+
+    private static IEnumerable<OperatorPods> OperatorPodsSelectedBy(Render r, Dictionary<object, object?> labels) =>
+        r.OperatorPods.Where(p => labels.Count > 0 && labels.All(l => p.Labels.TryGetValue(l.Key.ToString()!, out var v) && v == l.Value?.ToString()));
 
     private static bool Matches(K8sObject workload, Dictionary<object, object?> labels)
     {

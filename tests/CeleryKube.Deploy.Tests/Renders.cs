@@ -28,17 +28,74 @@ internal sealed record Render(string Name, IReadOnlyList<K8sObject> Objects, str
     public bool HasNetworkPolicies => OfKind("NetworkPolicy").Any(o => o.Name == "default-deny-ingress");
 
     public bool IsProduction => Name.Split('+')[0] == "overlays/production";
+
+    /// <summary>True when <paramref name="component"/> is part of the render (production includes every component).</summary>
+    public bool Includes(string component) => IsProduction || Name.Split('+').Skip(1).Contains(component);
+
+    /// <summary>The CloudNativePG cluster holding the task store (components/postgres-cnpg), if any.</summary>
+    public K8sObject? PostgresCluster => Objects.SingleOrDefault(o => o.Kind == "Cluster" && Yaml.Str(o.Raw, "apiVersion")?.StartsWith("postgresql.cnpg.io/", StringComparison.Ordinal) == true);
+
+    /// <summary>The operator-run RabbitMQ cluster (components/rabbitmq-cluster), if any.</summary>
+    public K8sObject? RabbitmqCluster => Find("RabbitmqCluster", "rabbitmq");
+
+    /// <summary>Pods an operator creates from this render's custom resources (not rendered as workloads).</summary>
+    public IEnumerable<OperatorPods> OperatorPods => OperatorManaged.PodsOf(this);
+
+    /// <summary>Secrets an operator creates from this render's custom resources, with their keys.</summary>
+    public IReadOnlyDictionary<string, IReadOnlySet<string>> OperatorSecrets => OperatorManaged.SecretsOf(this);
+}
+
+/// <summary>Pods an operator runs: their labels and named container ports, as the operator documents them.</summary>
+internal sealed record OperatorPods(string Owner, IReadOnlyDictionary<string, string> Labels, IReadOnlySet<string> PortNames);
+
+/// <summary>
+/// What the two operators create from a custom resource, as their sources define it: the RabbitMQ
+/// Cluster Operator (internal/resource: pods labelled app.kubernetes.io/name=NAME with ports epmd,
+/// amqp, management, prometheus; Secret NAME-default-user) and CloudNativePG (pods labelled
+/// cnpg.io/cluster=NAME with ports postgresql 5432, status 8000, metrics 9187; pkg/specs/secrets.go:
+/// Secret NAME-app).
+/// </summary>
+internal static class OperatorManaged
+{
+    public static IEnumerable<OperatorPods> PodsOf(Render r)
+    {
+        if (r.RabbitmqCluster is { } rabbit)
+        {
+            yield return new OperatorPods(rabbit.ToString(), new Dictionary<string, string> { ["app.kubernetes.io/name"] = rabbit.Name },
+                new HashSet<string> { "epmd", "amqp", "management", "prometheus" });
+        }
+        if (r.PostgresCluster is { } postgres)
+        {
+            yield return new OperatorPods(postgres.ToString(), new Dictionary<string, string> { ["cnpg.io/cluster"] = postgres.Name },
+                new HashSet<string> { "postgresql", "5432", "status", "8000", "metrics", "9187" });
+        }
+    }
+
+    public static IReadOnlyDictionary<string, IReadOnlySet<string>> SecretsOf(Render r)
+    {
+        var secrets = new Dictionary<string, IReadOnlySet<string>>();
+        if (r.RabbitmqCluster is { } rabbit)
+        {
+            secrets[$"{rabbit.Name}-default-user"] = new HashSet<string> { "username", "password", "host", "port", "provider", "type", "default_user.conf" };
+        }
+        if (r.PostgresCluster is { } postgres)
+        {
+            secrets[$"{postgres.Name}-app"] = new HashSet<string>
+                { "username", "user", "password", "dbname", "host", "port", "pgpass", "uri", "jdbc-uri", "fqdn-uri", "fqdn-jdbc-uri" };
+        }
+        return secrets;
+    }
 }
 
 /// <summary>
 /// Every combination the repository supports: base, the minikube overlay, each with every
-/// subset of the components, and the production overlay (which already includes both).
+/// subset of the components, and the production overlay (which already includes all of them).
 /// Rendered by the real <c>kubectl kustomize</c>, each once per test run.
 /// </summary>
 internal static class Renders
 {
     private const string Kustomize = "deploy/kustomize";
-    private static readonly string[] Components = ["keda", "network-policies"];
+    private static readonly string[] Components = ["keda", "network-policies", "monitoring", "postgres-cnpg", "rabbitmq-cluster"];
     private static readonly ConcurrentDictionary<string, Lazy<Render>> Cache = new();
 
     public static IEnumerable<string> Names

@@ -21,21 +21,30 @@ public sealed record StackOptions
 
     /// <summary>Also start the web frontend.</summary>
     public bool WithFrontend { get; init; }
+
+    /// <summary>
+    /// A RabbitMQ cluster to use (through <c>RabbitMq__Endpoints</c>) instead of a private node of
+    /// the stack's own. The stack does not stop it: clusters live for the whole test run.
+    /// </summary>
+    public PrivateRabbitMqCluster? Cluster { get; init; }
 }
 
 /// <summary>
-/// The whole system as real processes on free loopback ports: a private RabbitMQ node,
-/// task-service with its SQLite file, workers and optionally the frontend. Dispose stops all.
+/// The whole system as real processes on free loopback ports: a private RabbitMQ node (or a shared
+/// cluster), task-service with its SQLite file, workers and optionally the frontend. Dispose stops
+/// all it started.
 /// </summary>
 public sealed class CeleryKubeStack : IAsyncDisposable
 {
     private readonly StackOptions options;
     private readonly List<ServiceProcess> workers = [];
 
-    private CeleryKubeStack(StackOptions options, PrivateRabbitMq rabbit, string folder)
+    private readonly PrivateRabbitMq? rabbit;
+
+    private CeleryKubeStack(StackOptions options, PrivateRabbitMq? rabbit, string folder)
     {
         this.options = options;
-        Rabbit = rabbit;
+        this.rabbit = rabbit;
         Folder = folder;
         Token = Guid.NewGuid().ToString("N");
         PublicPort = FreePorts.Next();
@@ -57,8 +66,8 @@ public sealed class CeleryKubeStack : IAsyncDisposable
         Tasks = new TaskService.TaskServiceClient(Channel);
     }
 
-    /// <summary>The broker.</summary>
-    public PrivateRabbitMq Rabbit { get; }
+    /// <summary>The stack's own broker node (not available on a stack using <see cref="StackOptions.Cluster"/>).</summary>
+    public PrivateRabbitMq Rabbit => rabbit ?? throw new InvalidOperationException("this stack uses a RabbitMQ cluster: see StackOptions.Cluster");
     /// <summary>The stack's private folder (database, logs).</summary>
     public string Folder { get; }
     /// <summary>The ResultSink bearer token of this stack.</summary>
@@ -92,7 +101,7 @@ public sealed class CeleryKubeStack : IAsyncDisposable
     public static async Task<CeleryKubeStack> StartAsync(StackOptions? options = null)
     {
         options ??= new StackOptions();
-        var rabbit = await PrivateRabbitMq.StartAsync();
+        var rabbit = options.Cluster is null ? await PrivateRabbitMq.StartAsync() : null;
         var stack = new CeleryKubeStack(options, rabbit, RepoPaths.NewTempFolder("stack"));
         try
         {
@@ -177,15 +186,20 @@ public sealed class CeleryKubeStack : IAsyncDisposable
         if (Frontend is not null) await Frontend.DisposeAsync();
         foreach (var worker in workers) await worker.DisposeAsync();
         await TaskService.DisposeAsync();
-        await Rabbit.DisposeAsync();
+        if (rabbit is not null) await rabbit.DisposeAsync();
     }
 
-    private Dictionary<string, string> CommonSettings() => new()
+    private Dictionary<string, string> CommonSettings()
     {
-        ["ASPNETCORE_ENVIRONMENT"] = "Production",
-        ["DOTNET_ENVIRONMENT"] = "Production",
-        ["RabbitMq__Uri"] = Rabbit.Uri,
-        ["ResultSink__Token"] = Token,
-        ["Listen__Address"] = "127.0.0.1",
-    };
+        var settings = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["RabbitMq__Uri"] = options.Cluster?.Uri ?? Rabbit.Uri,
+            ["ResultSink__Token"] = Token,
+            ["Listen__Address"] = "127.0.0.1",
+        };
+        if (options.Cluster is not null) settings["RabbitMq__Endpoints"] = options.Cluster.Endpoints;
+        return settings;
+    }
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace CeleryKube.Testing;
 
 /// <summary>
@@ -8,16 +6,12 @@ namespace CeleryKube.Testing;
 /// </summary>
 public sealed class PrivateRabbitMq : IAsyncDisposable
 {
-    private readonly string folder;
+    private readonly RabbitMqNode node;
 
-    private PrivateRabbitMq(string folder, int port)
-    {
-        this.folder = folder;
-        Port = port;
-    }
+    private PrivateRabbitMq(RabbitMqNode node) => this.node = node;
 
     /// <summary>The AMQP port on 127.0.0.1.</summary>
-    public int Port { get; }
+    public int Port => node.Port;
 
     /// <summary>The value for <c>RabbitMq__Uri</c>.</summary>
     public string Uri => $"amqp://guest:guest@127.0.0.1:{Port}/";
@@ -25,10 +19,10 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
     /// <summary>Starts a node and waits until it accepts connections.</summary>
     public static async Task<PrivateRabbitMq> StartAsync()
     {
-        var node = new PrivateRabbitMq(RepoPaths.NewTempFolder("rabbit"), FreePorts.Next());
-        await node.StartNodeAsync();
-        ProcessJanitor.OnExit(() => RunScript("stop", node.folder).Wait(TimeSpan.FromSeconds(30)));
-        return node;
+        var node = new RabbitMqNode(RepoPaths.NewTempFolder("rabbit"), FreePorts.Next());
+        await node.StartAsync();
+        ProcessJanitor.OnExit(() => node.StopAsync().Wait(TimeSpan.FromSeconds(30)));
+        return new PrivateRabbitMq(node);
     }
 
     /// <summary>Stops the node (messages on durable queues survive) and starts it again.</summary>
@@ -39,40 +33,18 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
     }
 
     /// <summary>Stops the node; <see cref="StartNodeAsync"/> brings it back with its data.</summary>
-    public Task StopNodeAsync() => RunScript("stop", folder);
+    public Task StopNodeAsync() => node.StopAsync();
 
     /// <summary>Starts the node on the same port and data folder.</summary>
-    public Task StartNodeAsync() => RunScript("start", folder, Port.ToString());
+    public Task StartNodeAsync() => node.StartAsync();
 
     /// <summary>Runs rabbitmqctl against the node and returns its output.</summary>
-    public async Task<string> CtlAsync(params string[] args)
-    {
-        var (code, output) = await RunAsync(Path.Combine(RepoPaths.Root, "scripts", "rabbitmq"), ["ctl", folder, .. args]);
-        if (code != 0) throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', args)} failed: {output}");
-        return output;
-    }
+    public Task<string> CtlAsync(params string[] args) => node.CtlAsync(args);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         await StopNodeAsync();
-        try { Directory.Delete(folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
-
-    private static async Task RunScript(string command, string folder, params string[] more)
-    {
-        var (code, output) = await RunAsync(Path.Combine(RepoPaths.Root, "scripts", "rabbitmq"), [command, folder, .. more]);
-        if (code != 0) throw new InvalidOperationException($"scripts/rabbitmq {command} failed ({code}): {output}");
-    }
-
-    private static async Task<(int Code, string Output)> RunAsync(string file, IEnumerable<string> args)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout + await stderr);
+        try { Directory.Delete(node.Folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

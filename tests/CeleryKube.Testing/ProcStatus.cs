@@ -24,6 +24,23 @@ public static class ProcStatus
     }
 
     /// <summary>
+    /// True while <paramref name="pid"/> runs. An exited process whose parent never reaps it (here
+    /// that can be PID 1) stays in /proc as a zombie (State Z): that counts as gone.
+    /// </summary>
+    public static bool IsRunning(int pid)
+    {
+        try
+        {
+            return File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("State:", StringComparison.Ordinal)) is { } state
+                && !state.Contains('Z');
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
     /// The Erlang VM (beam.smp) of the node scripts/rabbitmq started on <paramref name="amqpPort"/>, or 0.
     /// Its command line does not name the node; its environment does (RABBITMQ_NODE_PORT).
     /// </summary>

@@ -23,10 +23,13 @@ public static class RepoPaths
     /// <summary>The buf CLI that scripts/lib/install-packages installs.</summary>
     public static string Buf => Path.Combine(Root, "tools", "node_modules", ".bin", "buf");
 
-    /// <summary>A fresh private folder for one test's data, under the system temp folder.</summary>
+    /// <summary>Where every test's private folders go, under the system temp folder.</summary>
+    public static string TempRoot => Path.Combine(Path.GetTempPath(), "celerykube-tests");
+
+    /// <summary>A fresh private folder for one test's data: <see cref="TempRoot"/>/purpose-xxxxxxxxxxxx.</summary>
     public static string NewTempFolder(string purpose)
     {
-        var path = Path.Combine(Path.GetTempPath(), "celerykube-tests", $"{purpose}-{Guid.NewGuid():N}"[..(purpose.Length + 13)]);
+        var path = Path.Combine(TempRoot, $"{purpose}-{Guid.NewGuid():N}"[..(purpose.Length + 13)]);
         Directory.CreateDirectory(path);
         return path;
     }

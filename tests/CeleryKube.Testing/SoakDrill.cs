@@ -71,7 +71,7 @@ public sealed record SoakReport
 /// restarted, RabbitMQ restarts once and task-service restarts once; then every accepted task
 /// must be final, present once, with at most one applied result.
 /// </summary>
-public sealed partial class SoakDrill(SoakOptions options)
+public sealed class SoakDrill(SoakOptions options)
 {
     private readonly ConcurrentDictionary<string, string> accepted = new(); // task id -> kind
     private readonly Random random = new(options.Seed);
@@ -260,19 +260,7 @@ public sealed partial class SoakDrill(SoakOptions options)
         var notFinal = accepted.Keys.Where(id => rows.TryGetValue(id, out var t) && !TaskStates.IsFinal(t.State)).ToList();
         var duplicated = new HashSet<string>(rows.Keys.Where(k => k.EndsWith("#dup", StringComparison.Ordinal)));
 
-        // Applied results per task, from every worker's log (kept across restarts): a report the store
-        // took ends "(stored state X)"; a late or duplicate one says so and changed nothing.
-        var applied = new Dictionary<string, int>();
-        foreach (var worker in stack.Workers)
-        {
-            foreach (Match m in AppliedReport().Matches(worker.Output))
-            {
-                if (m.Groups["late"].Success) continue;
-                var id = m.Groups["id"].Value;
-                applied[id] = applied.GetValueOrDefault(id) + 1;
-            }
-        }
-        foreach (var (id, count) in applied)
+        foreach (var (id, count) in AppliedResults.Count(stack.Workers))
         {
             if (count > 1) duplicated.Add($"{id} (result applied {count} times)");
         }
@@ -313,6 +301,4 @@ public sealed partial class SoakDrill(SoakOptions options)
         return list;
     }
 
-    [GeneratedRegex(@"task (?<id>[0-9a-f-]{36}) attempt \d+: \w+ in [^\n]*\(stored state \w+(?<late>, report was late or duplicate)?\)")]
-    private static partial Regex AppliedReport();
 }

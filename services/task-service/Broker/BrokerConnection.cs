@@ -21,9 +21,8 @@ public sealed class BrokerConnection(IOptions<RabbitMqOptions> options, ILogger<
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var factory = RabbitMqConnections.CreateFactory(options.Value, "task-service");
-        var connection = await RabbitMqConnections.ConnectAsync(factory,
-            ex => logger.LogWarning("RabbitMQ at {Broker} is not reachable yet: {Error}", options.Value.RedactedUri, ex.Message),
+        var connection = await RabbitMqConnections.ConnectAsync(options.Value, "task-service",
+            ex => logger.LogWarning("RabbitMQ at {Broker} is not reachable yet: {Error}", options.Value.RedactedBroker, ex.Message),
             stoppingToken);
         await using (var channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken))
         {
@@ -39,7 +38,7 @@ public sealed class BrokerConnection(IOptions<RabbitMqOptions> options, ILogger<
             logger.LogInformation("RabbitMQ connection recovered");
             return Task.CompletedTask;
         };
-        logger.LogInformation("Connected to RabbitMQ at {Broker}", options.Value.RedactedUri);
+        logger.LogInformation("Connected to RabbitMQ at {Broker}", options.Value.RedactedBroker);
         connected.TrySetResult(connection);
     }
 

@@ -35,9 +35,8 @@ public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOption
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var options = rabbitMq.Value;
-        var factory = RabbitMqConnections.CreateFactory(options, $"celerykube-worker {settings.Id}");
-        connection = await RabbitMqConnections.ConnectAsync(factory,
-            ex => logger.LogWarning("RabbitMQ at {Broker} is not reachable yet ({Error}); retrying", options.RedactedUri, ex.Message), stoppingToken);
+        connection = await RabbitMqConnections.ConnectAsync(options, $"celerykube-worker {settings.Id}",
+            ex => logger.LogWarning("RabbitMQ at {Broker} is not reachable yet ({Error}); retrying", options.RedactedBroker, ex.Message), stoppingToken);
         channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
         channel.ChannelShutdownAsync += OnChannelShutdownAsync;
         await QueueTopology.DeclareAsync(channel, options.DeliveryLimit, stoppingToken);
@@ -49,7 +48,7 @@ public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOption
         consumer.ReceivedAsync += OnReceivedAsync;
         consumerTag = await channel.BasicConsumeAsync(settings.QueueName, autoAck: false, consumer, stoppingToken);
         logger.LogInformation("worker {WorkerId} consuming {Queue} (concurrency {Concurrency}, time limit {TimeLimit:c}, broker {Broker})",
-            settings.Id, settings.QueueName, settings.Concurrency, settings.TimeLimit, options.RedactedUri);
+            settings.Id, settings.QueueName, settings.Concurrency, settings.TimeLimit, options.RedactedBroker);
     }
 
     private Task OnReceivedAsync(object sender, BasicDeliverEventArgs delivered)

@@ -39,6 +39,7 @@ public sealed class WorkerReport(WorkerSettings settings, IOptions<RabbitMqOptio
         Line("Worker__AdvertisedAddress", settings.AdvertisedAddress);
         Line("Listen__Address", listen.Value.Address);
         Line("RabbitMq__Uri", rabbitMq.Value.RedactedUri);
+        Line("RabbitMq__Endpoints", string.IsNullOrWhiteSpace(rabbitMq.Value.Endpoints) ? "(unset: the URI's host)" : rabbitMq.Value.Endpoints);
         Line("RabbitMq__DeliveryLimit", rabbitMq.Value.DeliveryLimit);
         Line("ResultSink__Url", resultSink.Value.Url);
         Line("ResultSink__Token", credentials.IsDevelopmentDefault ? "(Development default)" : "(set, redacted)");

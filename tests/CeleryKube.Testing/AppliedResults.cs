@@ -1,0 +1,30 @@
+using System.Text.RegularExpressions;
+
+namespace CeleryKube.Testing;
+
+/// <summary>How many results the store applied per task, read from the workers' logs.</summary>
+public static partial class AppliedResults
+{
+    /// <summary>
+    /// Task id to the number of results the store took for it, from every worker's log (kept across
+    /// restarts): a report the store took ends "(stored state X)"; a late or duplicate one says so
+    /// and changed nothing. More than one per task is a duplicate.
+    /// </summary>
+    public static Dictionary<string, int> Count(IEnumerable<ServiceProcess> workers)
+    {
+        var applied = new Dictionary<string, int>();
+        foreach (var worker in workers)
+        {
+            foreach (Match m in AppliedReport().Matches(worker.Output))
+            {
+                if (m.Groups["late"].Success) continue;
+                var id = m.Groups["id"].Value;
+                applied[id] = applied.GetValueOrDefault(id) + 1;
+            }
+        }
+        return applied;
+    }
+
+    [GeneratedRegex(@"task (?<id>[0-9a-f-]{36}) attempt \d+: \w+ in [^\n]*\(stored state \w+(?<late>, report was late or duplicate)?\)")]
+    private static partial Regex AppliedReport();
+}

@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+
+namespace CeleryKube.Testing;
+
+/// <summary>
+/// A PostgreSQL cluster of the test run's own: Debian's binaries (any installed version, the
+/// newest), a free loopback port, its own folder, run as user postgres, never the packaged
+/// cluster or port 5432. One per test process (<see cref="SharedAsync"/>), one database per test
+/// class (<see cref="CreateDatabaseAsync"/>).
+/// </summary>
+/// <remarks>
+/// TEST-ONLY SETTINGS: fsync, synchronous_commit and full_page_writes are off, so a machine crash
+/// could corrupt it and any figure measured on it is faster than a real server; say so next to
+/// such a figure.
+/// </remarks>
+public sealed class PrivatePostgres : IAsyncDisposable
+{
+    private const string Purpose = "postgres";
+    private const string ServiceUser = "postgres";
+    private static readonly Lazy<Task<PrivatePostgres>> Shared = new(StartSharedAsync);
+    private static int databases;
+
+    private PrivatePostgres(string folder, string binDirectory, int port)
+    {
+        Folder = folder;
+        BinDirectory = binDirectory;
+        Port = port;
+    }
+
+    /// <summary>The cluster's folder: data, server log, unix socket.</summary>
+    public string Folder { get; }
+
+    /// <summary>Where initdb and pg_ctl come from.</summary>
+    public string BinDirectory { get; }
+
+    /// <summary>The TCP port on 127.0.0.1.</summary>
+    public int Port { get; }
+
+    /// <summary>initdb plus the first start, for reports.</summary>
+    public TimeSpan StartupTime { get; private set; }
+
+    /// <summary>The server log, for failure messages.</summary>
+    public string LogFile => Path.Combine(Folder, "server.log");
+
+    private string DataFolder => Path.Combine(Folder, "data");
+
+    /// <summary>The cluster of this test process, started on first use and stopped when the process exits.</summary>
+    public static Task<PrivatePostgres> SharedAsync() => Shared.Value;
+
+    /// <summary>Stops the shared server if it was started (the collection fixture calls this after its last test).</summary>
+    public static async Task StopSharedAsync()
+    {
+        if (Shared.IsValueCreated && Shared.Value.IsCompletedSuccessfully) await (await Shared.Value).DisposeAsync();
+    }
+
+    /// <summary>Creates a cluster in a fresh folder, starts it and waits until it accepts connections.</summary>
+    public static async Task<PrivatePostgres> StartAsync()
+    {
+        var binDirectory = FindBinDirectory();
+        await LeftoverServers.StopOrphansAsync(Purpose, folder => StopFolderAsync(binDirectory, folder, "immediate"));
+        var clock = Stopwatch.StartNew();
+        var server = new PrivatePostgres(LeftoverServers.NewOwnedFolder(Purpose), binDirectory, FreePorts.Next());
+        try
+        {
+            await server.InitAsync();
+            await server.StartServerAsync();
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+        server.StartupTime = clock.Elapsed;
+        return server;
+    }
+
+    /// <summary>A connection string for database <paramref name="database"/> as the superuser.</summary>
+    public string ConnectionString(string database) => new NpgsqlConnectionStringBuilder
+    {
+        Host = "127.0.0.1",
+        Port = Port,
+        Username = ServiceUser,
+        Database = database,
+    }.ConnectionString;
+
+    /// <summary>
+    /// Creates an empty database and returns its Npgsql connection string (<c>ConnectionStrings__Tasks</c>).
+    /// <paramref name="purpose"/> (e.g. the test class) goes into the name, to find it in the server log.
+    /// </summary>
+    public async Task<string> CreateDatabaseAsync(string purpose = "test")
+    {
+        var cleaned = new string(purpose.ToLowerInvariant().Where(c => c is >= 'a' and <= 'z' or >= '0' and <= '9').Take(40).ToArray());
+        var name = $"{(cleaned.Length > 0 ? cleaned : "test")}_{Interlocked.Increment(ref databases)}";
+        await using (var connection = new NpgsqlConnection(ConnectionString("postgres")))
+        {
+            await connection.OpenAsync();
+            // One statement per command: CREATE DATABASE cannot run inside a transaction block.
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        return ConnectionString(name);
+    }
+
+    /// <summary>Drops the database of <paramref name="connectionString"/>, closing whatever still uses it.</summary>
+    public async Task DropDatabaseAsync(string connectionString)
+    {
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
+        // Pooled idle connections would keep the database busy; FORCE ends other sessions too.
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Stops the server (fast shutdown) and deletes its folder.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await StopFolderAsync(BinDirectory, Folder, "fast");
+        try { Directory.Delete(Folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>The newest installed server's binaries; scripts/lib/install-packages installs one when none is.</summary>
+    private static string FindBinDirectory()
+    {
+        var found = Directory.Exists("/usr/lib/postgresql")
+            ? Directory.EnumerateDirectories("/usr/lib/postgresql")
+                .Where(d => File.Exists(Path.Combine(d, "bin", "initdb")))
+                .OrderByDescending(d => int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : 0)
+                .FirstOrDefault()
+            : null;
+        return found is null
+            ? throw new InvalidOperationException("no PostgreSQL server under /usr/lib/postgresql/*/bin; run scripts/lib/install-packages")
+            : Path.Combine(found, "bin");
+    }
+
+    private async Task InitAsync()
+    {
+        // The server refuses to run as root; the folder must belong to the user it runs as.
+        if (Environment.UserName == "root") await ExternalCommand.RunCheckedAsync("chown", ["-R", $"{ServiceUser}:{ServiceUser}", Folder]);
+        await RunAsServerUserAsync(BinDirectory, "initdb",
+            ["-D", DataFolder, "-U", ServiceUser, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]);
+    }
+
+    private Task StartServerAsync() => RunAsServerUserAsync(BinDirectory, "pg_ctl",
+    [
+        "-D", DataFolder, "-l", LogFile, "-w", "-t", "60",
+        // PG 15's initdb has no -c; settings go on the server command line. Durability off: test-only (see remarks).
+        "-o", $"-p {Port} -k {Folder} -c listen_addresses=127.0.0.1 -c max_connections=200 " +
+              "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+        "start",
+    ]);
+
+    private static async Task StopFolderAsync(string binDirectory, string folder, string mode)
+    {
+        var data = Path.Combine(folder, "data");
+        if (!File.Exists(Path.Combine(data, "postmaster.pid"))) return;
+        await RunAsServerUserAsync(binDirectory, "pg_ctl", ["-D", data, "-m", mode, "-w", "-t", "60", "stop"]);
+    }
+
+    private static Task<string> RunAsServerUserAsync(string binDirectory, string tool, string[] args)
+    {
+        var path = Path.Combine(binDirectory, tool);
+        return Environment.UserName == "root"
+            ? ExternalCommand.RunCheckedAsync("runuser", ["-u", ServiceUser, "--", path, .. args])
+            : ExternalCommand.RunCheckedAsync(path, args);
+    }
+
+    private static async Task<PrivatePostgres> StartSharedAsync()
+    {
+        var server = await StartAsync();
+        ProcessJanitor.OnExit(() => server.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(60)));
+        return server;
+    }
+}

@@ -160,8 +160,8 @@ public sealed class OutboxDispatcher(
         }
         try
         {
-            await channel.BasicPublishAsync(QueueTopology.JobsExchange, QueueTopology.RoutingKey(job.Queue), mandatory: true,
-                properties, body, cancellationToken);
+            await PublishRetry.RunAsync(ct => channel.BasicPublishAsync(QueueTopology.JobsExchange, QueueTopology.RoutingKey(job.Queue),
+                mandatory: true, properties, body, ct), cancellationToken);
             return true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

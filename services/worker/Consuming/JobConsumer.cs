@@ -151,7 +151,8 @@ public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOption
         try
         {
             var publisher = returnChannel ?? throw new InvalidOperationException("no publishing channel");
-            await publisher.BasicPublishAsync(QueueTopology.JobsExchange, QueueTopology.RoutingKey(settings.Queue), mandatory: true, properties, body);
+            await PublishRetry.RunAsync(ct => publisher.BasicPublishAsync(QueueTopology.JobsExchange, QueueTopology.RoutingKey(settings.Queue),
+                mandatory: true, properties, body, ct), CancellationToken.None);
         }
         catch (Exception ex)
         {

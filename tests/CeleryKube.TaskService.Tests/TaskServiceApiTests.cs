@@ -366,6 +366,7 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
         Assert.Equal(7, worker.Processed);
         Assert.False(worker.Stale);
         Assert.Equal(7 * 2, status.Throughput.Count); // 60 s of 10 s buckets plus the current one, per queue
+        Assert.Empty((await fx.Tasks.GetClusterStatusAsync(new GetClusterStatusRequest())).Throughput);
     }
 
     [Fact]

@@ -153,7 +153,7 @@ public sealed class TaskApi(
     public override Task<GetClusterStatusResponse> GetClusterStatus(GetClusterStatusRequest request, ServerCallContext context)
     {
         if (request.HistorySeconds is < 0 or > 86_400) RpcErrors.InvalidArgument("history_seconds", "must be between 0 and 86400");
-        return clusterStatus.ReadAsync(request.HistorySeconds == 0 ? 600 : request.HistorySeconds, context.CancellationToken);
+        return clusterStatus.ReadAsync(request.HistorySeconds, context.CancellationToken);
     }
 
     private int ValidText(string text, string field)

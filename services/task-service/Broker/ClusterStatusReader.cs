@@ -51,19 +51,24 @@ public sealed class ClusterStatusReader(
         response.StateCounts.AddRange(counts.OrderBy(c => c.Key).Select(c => new StateCount { State = c.Key, Count = c.Value }));
         metrics.Observe(response.Queues, counts.GetValueOrDefault(TaskState.Running));
 
+        if (historySeconds == 0) return response;
         var bucketMs = (long)BucketWidth.TotalMilliseconds;
         var firstBucket = (nowMs - historySeconds * 1000L) / bucketMs * bucketMs;
-        var finished = await reader.FinishedCountsAsync(firstBucket, bucketMs, cancellationToken);
+        // One pass over the grouped counts, one lookup per bucket: cost grows with the window, not with window x rows.
+        var finished = (await reader.FinishedCountsAsync(firstBucket, bucketMs, cancellationToken))
+            .GroupBy(f => (f.Bucket, f.Queue))
+            .ToDictionary(g => g.Key, g => (Succeeded: g.Where(f => f.Succeeded).Sum(f => f.Count), Failed: g.Where(f => !f.Succeeded).Sum(f => f.Count)));
         for (var bucket = firstBucket / bucketMs; bucket <= nowMs / bucketMs; bucket++)
         {
             foreach (var queue in Messaging.QueueTopology.TaskQueues)
             {
+                var (succeeded, failed) = finished.GetValueOrDefault((bucket, queue));
                 response.Throughput.Add(new ThroughputBucket
                 {
                     StartTime = TaskMapper.Time(bucket * bucketMs),
                     Queue = queue,
-                    Succeeded = finished.Where(f => f.Bucket == bucket && f.Queue == queue && f.Succeeded).Sum(f => f.Count),
-                    Failed = finished.Where(f => f.Bucket == bucket && f.Queue == queue && !f.Succeeded).Sum(f => f.Count),
+                    Succeeded = succeeded,
+                    Failed = failed,
                 });
             }
         }

@@ -1,3 +1,4 @@
+using CeleryKube.Protos;
 using System.Linq.Expressions;
 using CeleryKube.Protos.V1;
 
@@ -57,8 +58,8 @@ public sealed class TaskRecord
 
     // ---- The rules ------------------------------------------------------------------------
 
-    /// <summary>The final states: nothing moves a task out of these.</summary>
-    public static readonly IReadOnlyList<TaskState> FinalStates = [TaskState.Succeeded, TaskState.Failed, TaskState.Cancelled];
+    /// <summary>The final states: nothing moves a task out of these (the rule every process shares).</summary>
+    public static IReadOnlyList<TaskState> FinalStates => TaskStates.Final;
 
     /// <summary>True when a task in <paramref name="from"/> may move to <paramref name="to"/>.</summary>
     /// <remarks>
@@ -75,8 +76,7 @@ public sealed class TaskRecord
     };
 
     /// <summary>SUCCEEDED, FAILED or CANCELLED (as SQL: <see cref="Finished"/>).</summary>
-    public static readonly Expression<Func<TaskState, bool>> FinalState =
-        s => s == TaskState.Succeeded || s == TaskState.Failed || s == TaskState.Cancelled;
+    public static readonly Expression<Func<TaskState, bool>> FinalState = s => TaskStates.Final.Contains(s);
 
     /// <summary>A job message for it still has work to do: it has not been claimed or finished (as SQL: <see cref="AwaitingWorker"/>).</summary>
     public static readonly Expression<Func<TaskState, bool>> NeedsPublishingState =

@@ -6,6 +6,8 @@ namespace CeleryKube.TaskService.Tests;
 public sealed class TaskRecordTests
 {
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+    private const string Token = "claim-token-of-the-attempt";
+    private static readonly string TokenHash = ClaimToken.Hash(Token);
 
     private static TaskRecord NewTask() => new() { Id = Guid.NewGuid().ToString(), Queue = TaskQueue.Small, CreatedAtMs = 1 };
 
@@ -15,10 +17,10 @@ public sealed class TaskRecordTests
         var task = NewTask();
         task.MarkQueued(50);
         Assert.Equal(TaskState.Queued, task.State);
-        Assert.Equal(StartDecision.Proceed, task.Claim("w1", redelivered: false, 100, Lease));
+        Assert.Equal(StartDecision.Proceed, task.Claim("w1", redelivered: false, 100, Lease, TokenHash));
         Assert.Equal(TaskState.Running, task.State);
         Assert.Equal(1, task.Attempts);
-        Assert.True(task.Complete(1, new LcsResult { Length = 3, Substring = "abc", OffsetA = 1, OffsetB = 2 }, null, false, 200));
+        Assert.True(task.Complete(1, Token, new LcsResult { Length = 3, Substring = "abc", OffsetA = 1, OffsetB = 2 }, null, false, 200));
         Assert.Equal(TaskState.Succeeded, task.State);
         Assert.Equal("abc", task.ResultSubstring);
         Assert.Equal(200, task.FinishedAtMs);
@@ -28,10 +30,10 @@ public sealed class TaskRecordTests
     public void A_duplicate_or_late_report_changes_nothing()
     {
         var task = NewTask();
-        task.Claim("w1", false, 100, Lease);
-        Assert.True(task.Complete(1, new LcsResult { Length = 3, Substring = "abc" }, null, false, 200));
-        Assert.False(task.Complete(1, new LcsResult { Length = 1, Substring = "x" }, null, false, 300));
-        Assert.False(task.Complete(1, null, "boom", false, 300));
+        task.Claim("w1", false, 100, Lease, TokenHash);
+        Assert.True(task.Complete(1, Token, new LcsResult { Length = 3, Substring = "abc" }, null, false, 200));
+        Assert.False(task.Complete(1, Token, new LcsResult { Length = 1, Substring = "x" }, null, false, 300));
+        Assert.False(task.Complete(1, Token, null, "boom", false, 300));
         Assert.Equal(TaskState.Succeeded, task.State);
         Assert.Equal("abc", task.ResultSubstring);
         Assert.Equal(200, task.FinishedAtMs);
@@ -41,14 +43,14 @@ public sealed class TaskRecordTests
     public void A_second_fresh_message_cannot_steal_a_live_claim_but_a_redelivery_takes_over()
     {
         var task = NewTask();
-        Assert.Equal(StartDecision.Proceed, task.Claim("w1", false, 100, Lease));
-        Assert.Equal(StartDecision.SkipClaimed, task.Claim("w2", false, 200, Lease));
-        Assert.Equal(StartDecision.Proceed, task.Claim("w2", redelivered: true, 300, Lease));
+        Assert.Equal(StartDecision.Proceed, task.Claim("w1", false, 100, Lease, TokenHash));
+        Assert.Equal(StartDecision.SkipClaimed, task.Claim("w2", false, 200, Lease, TokenHash));
+        Assert.Equal(StartDecision.Proceed, task.Claim("w2", redelivered: true, 300, Lease, TokenHash));
         Assert.Equal(2, task.Attempts);
         Assert.Equal("w2", task.WorkerId);
         // The first attempt is told to stop and its result is ignored.
-        Assert.True(task.RecordProgress(1, 0.5, 400, Lease).Stop);
-        Assert.False(task.Complete(1, new LcsResult { Length = 1, Substring = "a" }, null, false, 500));
+        Assert.True(task.RecordProgress(1, Token, 0.5, 400, Lease).Stop);
+        Assert.False(task.Complete(1, Token, new LcsResult { Length = 1, Substring = "a" }, null, false, 500));
         Assert.Equal(TaskState.Running, task.State);
     }
 
@@ -57,26 +59,26 @@ public sealed class TaskRecordTests
     {
         var cancelled = NewTask();
         cancelled.RequestCancel(10);
-        Assert.Equal(StartDecision.SkipCancelled, cancelled.Claim("w1", false, 20, Lease));
+        Assert.Equal(StartDecision.SkipCancelled, cancelled.Claim("w1", false, 20, Lease, TokenHash));
 
         var done = NewTask();
-        done.Claim("w1", false, 10, Lease);
-        done.Complete(1, null, "boom", false, 20);
-        Assert.Equal(StartDecision.SkipFinished, done.Claim("w2", true, 30, Lease));
+        done.Claim("w1", false, 10, Lease, TokenHash);
+        done.Complete(1, Token, null, "boom", false, 20);
+        Assert.Equal(StartDecision.SkipFinished, done.Claim("w2", true, 30, Lease, TokenHash));
     }
 
     [Fact]
     public void Cancelling_a_running_task_asks_the_worker_to_stop_then_ends_cancelled()
     {
         var task = NewTask();
-        task.Claim("w1", false, 10, Lease);
+        task.Claim("w1", false, 10, Lease, TokenHash);
         task.RequestCancel(20);
         Assert.Equal(TaskState.Running, task.State);
         Assert.True(task.CancelRequested);
-        var (stop, reason) = task.RecordProgress(1, 0.3, 30, Lease);
+        var (stop, reason) = task.RecordProgress(1, Token, 0.3, 30, Lease);
         Assert.True(stop);
         Assert.Contains("cancel", reason);
-        Assert.True(task.Complete(1, null, null, cancelled: true, 40));
+        Assert.True(task.Complete(1, Token, null, null, cancelled: true, 40));
         Assert.Equal(TaskState.Cancelled, task.State);
         var refused = Assert.Throws<TaskRejection>(() => task.RequestCancel(50));
         Assert.Equal(RejectionKind.FailedPrecondition, refused.Kind);
@@ -87,13 +89,13 @@ public sealed class TaskRecordTests
     public void A_lapsed_lease_puts_the_task_back_on_its_queue_or_ends_a_cancelled_one()
     {
         var task = NewTask();
-        task.Claim("w1", false, 0, TimeSpan.FromMilliseconds(100));
+        task.Claim("w1", false, 0, TimeSpan.FromMilliseconds(100), TokenHash);
         Assert.False(task.ReleaseLapsedLease(50));
         Assert.True(task.ReleaseLapsedLease(200));
         Assert.Equal(TaskState.Queued, task.State);
 
         var cancelling = NewTask();
-        cancelling.Claim("w1", false, 0, TimeSpan.FromMilliseconds(100));
+        cancelling.Claim("w1", false, 0, TimeSpan.FromMilliseconds(100), TokenHash);
         cancelling.RequestCancel(10);
         Assert.False(cancelling.ReleaseLapsedLease(200));
         Assert.Equal(TaskState.Cancelled, cancelling.State);
@@ -103,9 +105,9 @@ public sealed class TaskRecordTests
     public void Progress_never_goes_backwards_and_renews_the_lease()
     {
         var task = NewTask();
-        task.Claim("w1", false, 0, Lease);
-        task.RecordProgress(1, 0.6, 1000, Lease);
-        task.RecordProgress(1, 0.4, 2000, Lease);
+        task.Claim("w1", false, 0, Lease, TokenHash);
+        task.RecordProgress(1, Token, 0.6, 1000, Lease);
+        task.RecordProgress(1, Token, 0.4, 2000, Lease);
         Assert.Equal(0.6, task.Progress);
         Assert.Equal(2000 + (long)Lease.TotalMilliseconds, task.LeaseExpiresAtMs);
     }
@@ -134,7 +136,7 @@ public sealed class TaskRecordTests
             Assert.Equal(state is TaskState.Pending or TaskState.Queued, TaskRecord.NeedsPublishing(state));
         }
         var task = NewTask();
-        task.Claim("w1", false, 0, TimeSpan.FromMilliseconds(100));
+        task.Claim("w1", false, 0, TimeSpan.FromMilliseconds(100), TokenHash);
         var lapsed = TaskRecord.LeaseLapsedBefore(200).Compile();
         Assert.False(TaskRecord.LeaseLapsedBefore(50).Compile()(task));
         Assert.True(lapsed(task));
@@ -147,11 +149,24 @@ public sealed class TaskRecordTests
         var task = NewTask();
         task.MarkQueued(10);
         Assert.Equal(10, task.UpdatedAtMs);
-        task.Claim("w1", false, 20, Lease);
+        task.Claim("w1", false, 20, Lease, TokenHash);
         Assert.Equal(20, task.UpdatedAtMs);
-        task.RecordProgress(1, 0.5, 30, Lease);
+        task.RecordProgress(1, Token, 0.5, 30, Lease);
         Assert.Equal(30, task.UpdatedAtMs);
-        task.Complete(1, null, "boom", false, 40);
+        task.Complete(1, Token, null, "boom", false, 40);
         Assert.Equal(40, task.UpdatedAtMs);
+    }
+
+    [Fact]
+    public void A_report_with_another_attempts_claim_token_is_rejected_and_changes_nothing()
+    {
+        var task = NewTask();
+        task.Claim("w1", false, 10, Lease, TokenHash);
+        var lease = task.LeaseExpiresAtMs;
+        var progress = Assert.Throws<TaskRejection>(() => task.RecordProgress(1, "guessed", 0.7, 20, Lease));
+        Assert.Equal(RejectionKind.PermissionDenied, progress.Kind);
+        var complete = Assert.Throws<TaskRejection>(() => task.Complete(1, null, new LcsResult { Length = 1, Substring = "x" }, null, false, 30));
+        Assert.Equal(RejectionKind.PermissionDenied, complete.Kind);
+        Assert.Equal((TaskState.Running, 0.0, lease, (string?)null), (task.State, task.Progress, task.LeaseExpiresAtMs, task.ResultSubstring));
     }
 }

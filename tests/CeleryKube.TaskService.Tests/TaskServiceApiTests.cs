@@ -277,7 +277,8 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
         await stream.RequestStream.WriteAsync(new StreamReportsRequest
         {
             Id = 9,
-            Complete = new CompleteTaskRequest { TaskId = task.Id, Attempt = 1, WorkerId = "w1", Result = new LcsResult { Length = 5, Substring = "eamed", OffsetA = 3, OffsetB = 2 } },
+            Complete = new CompleteTaskRequest { TaskId = task.Id, Attempt = 1, WorkerId = "w1", ClaimToken = answers[7].Start.ClaimToken,
+                Result = new LcsResult { Length = 5, Substring = "eamed", OffsetA = 3, OffsetB = 2 } },
         });
         Assert.True(await stream.ResponseStream.MoveNext(cts.Token));
         Assert.Equal((9ul, true, TaskState.Succeeded), (stream.ResponseStream.Current.Id, stream.ResponseStream.Current.Complete.Applied, stream.ResponseStream.Current.Complete.State));
@@ -300,12 +301,12 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
         Assert.Equal(1, claim.Attempt);
         Assert.Equal(StartDecision.SkipClaimed, (await fx.Sink.StartTaskAsync(new StartTaskRequest { TaskId = task.Id, WorkerId = "w2" }, fx.Auth)).Decision);
 
-        var progress = await fx.Sink.ReportProgressAsync(new ReportProgressRequest { TaskId = task.Id, Attempt = 1, WorkerId = "w1", Progress = 0.5 }, fx.Auth);
+        var progress = await fx.Sink.ReportProgressAsync(new ReportProgressRequest { TaskId = task.Id, Attempt = 1, WorkerId = "w1", Progress = 0.5, ClaimToken = claim.ClaimToken }, fx.Auth);
         Assert.False(progress.Stop);
         Assert.Equal(0.5, (await fx.Tasks.GetTaskAsync(new GetTaskRequest { Id = task.Id })).Task.Progress);
 
         var result = new LcsResult { Length = 4, Substring = "ello", OffsetA = 1, OffsetB = 1 };
-        var complete = new CompleteTaskRequest { TaskId = task.Id, Attempt = 1, WorkerId = "w1", Result = result };
+        var complete = new CompleteTaskRequest { TaskId = task.Id, Attempt = 1, WorkerId = "w1", Result = result, ClaimToken = claim.ClaimToken };
         Assert.True((await fx.Sink.CompleteTaskAsync(complete, fx.Auth)).Applied);
         var duplicate = await fx.Sink.CompleteTaskAsync(complete, fx.Auth);
         Assert.False(duplicate.Applied);
@@ -318,6 +319,40 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
         Assert.Equal(result, stored.Result);
         Assert.Equal("w1", stored.WorkerId);
         Assert.Equal(1, stored.Attempts);
+    }
+
+    [Fact]
+    public async Task Reports_without_the_attempts_claim_token_are_refused_and_change_nothing()
+    {
+        var task = await fx.SubmitAsync("forged report", "a report forged");
+        var claim = await fx.Sink.StartTaskAsync(new StartTaskRequest { TaskId = task.Id, WorkerId = "worker-a" }, fx.Auth);
+        Assert.Equal(StartDecision.Proceed, claim.Decision);
+        Assert.False(string.IsNullOrEmpty(claim.ClaimToken));
+
+        // Worker B holds the shared ResultSink token and can guess the attempt number, but not A's claim token.
+        var forged = new LcsResult { Length = 6, Substring = "forged", OffsetA = 0, OffsetB = 9 };
+        foreach (var token in new[] { "", "not-the-token", claim.ClaimToken[..^1] + (claim.ClaimToken[^1] == 'A' ? 'B' : 'A') })
+        {
+            await Refused(() => fx.Sink.CompleteTaskAsync(new CompleteTaskRequest
+            {
+                TaskId = task.Id, Attempt = claim.Attempt, WorkerId = "worker-b", ClaimToken = token, Result = forged,
+            }, fx.Auth).ResponseAsync, StatusCode.PermissionDenied);
+            await Refused(() => fx.Sink.ReportProgressAsync(new ReportProgressRequest
+            {
+                TaskId = task.Id, Attempt = claim.Attempt, WorkerId = "worker-b", ClaimToken = token, Progress = 0.9,
+            }, fx.Auth).ResponseAsync, StatusCode.PermissionDenied);
+        }
+        var untouched = (await fx.Tasks.GetTaskAsync(new GetTaskRequest { Id = task.Id })).Task;
+        Assert.Equal(TaskState.Running, untouched.State);
+        Assert.Equal(0, untouched.Progress);
+        Assert.Equal("worker-a", untouched.WorkerId);
+
+        var real = new LcsResult { Length = 6, Substring = "report", OffsetA = 7, OffsetB = 2 };
+        Assert.True((await fx.Sink.CompleteTaskAsync(new CompleteTaskRequest
+        {
+            TaskId = task.Id, Attempt = claim.Attempt, WorkerId = "worker-a", ClaimToken = claim.ClaimToken, Result = real,
+        }, fx.Auth)).Applied);
+        Assert.Equal(real, (await fx.Tasks.GetTaskAsync(new GetTaskRequest { Id = task.Id })).Task.Result);
     }
 
     [Fact]

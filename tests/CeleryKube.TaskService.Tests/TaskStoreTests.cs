@@ -23,8 +23,8 @@ public sealed class TaskStoreTests
     private static async Task<TaskRecord> FinishedAsync(InProcessStore s)
     {
         var task = await SubmitAsync(s);
-        await s.Store.ClaimAsync(task.Id, "w1", false, Lease, CancellationToken.None);
-        await s.Store.CompleteAsync(task.Id, 1, new LcsResult { Length = 2, Substring = "bc" }, null, false, CancellationToken.None);
+        await s.Store.ClaimAsync(task.Id, "w1", false, Lease, "token-w1", CancellationToken.None);
+        await s.Store.CompleteAsync(task.Id, 1, "token-w1", new LcsResult { Length = 2, Substring = "bc" }, null, false, CancellationToken.None);
         return task;
     }
 
@@ -76,7 +76,7 @@ public sealed class TaskStoreTests
     {
         await using var s = await InProcessStore.StartAsync();
         var task = await SubmitAsync(s);
-        await s.Store.ClaimAsync(task.Id, "w1", false, Lease, CancellationToken.None);
+        await s.Store.ClaimAsync(task.Id, "w1", false, Lease, "token-w1", CancellationToken.None);
         var before = s.ChangeFeed.LastChangeSeq;
         // A heartbeat only renews leases and the registry: nothing a watcher shows.
         await s.Store.HeartbeatAsync(new WorkerHeartbeat("w1", TaskQueue.Small, 1, 1, 0, null, [task.Id]), Lease, CancellationToken.None);
@@ -110,7 +110,7 @@ public sealed class TaskStoreTests
         var leases = new LeasesOptions { Duration = TimeSpan.FromSeconds(30), ReaperInterval = TimeSpan.FromSeconds(5) };
         await using var s = await InProcessStore.StartAsync(leases);
         var task = await SubmitAsync(s);
-        await s.Store.ClaimAsync(task.Id, "w1", false, leases.Duration, CancellationToken.None);
+        await s.Store.ClaimAsync(task.Id, "w1", false, leases.Duration, "token-w1", CancellationToken.None);
         var reaper = s.Get<LeaseReaper>();
 
         s.Time.Advance(TimeSpan.FromSeconds(20));

@@ -198,11 +198,11 @@ public sealed class JobHandlerTests
     }
 
     [Fact]
-    public async Task A_finished_run_whose_report_stays_unreachable_is_requeued()
+    public async Task A_finished_run_whose_report_stays_unreachable_is_returned_without_spending_its_delivery_limit()
     {
         sink.Finish = _ => throw new RpcException(new Status(StatusCode.Unavailable, "down"));
         await Handler(Settings with { FinishWindow = TimeSpan.FromSeconds(10) }).HandleAsync(Delivery(Job()), CancellationToken.None);
-        Assert.Equal(DeliveryVerdict.Requeue, OnlyVerdict());
+        Assert.Equal(DeliveryVerdict.Return, OnlyVerdict());
         Assert.Equal(0, state.Processed);
     }
 

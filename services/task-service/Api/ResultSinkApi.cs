@@ -68,11 +68,13 @@ public sealed class ResultSinkApi(TaskStore store, TaskMetrics metrics, IOptions
     {
         var id = RpcErrors.RequireTaskId(request.TaskId, "task_id");
         var workerId = RequireWorkerId(request.WorkerId);
-        var claim = await store.ClaimAsync(id, workerId, request.Redelivered, leases.Value.Duration, context.CancellationToken);
+        var token = ClaimToken.New();
+        var claim = await store.ClaimAsync(id, workerId, request.Redelivered, leases.Value.Duration, token, context.CancellationToken);
         var response = new StartTaskResponse { Decision = claim.Decision };
         if (claim.Decision != StartDecision.Proceed) return response;
         metrics.Started(claim.Queue);
         response.Attempt = claim.Attempt;
+        response.ClaimToken = token;
         response.LeaseExpireTime = TaskMapper.Time(claim.LeaseExpiresAtMs!.Value);
         return response;
     }
@@ -84,7 +86,7 @@ public sealed class ResultSinkApi(TaskStore store, TaskMetrics metrics, IOptions
         RequireWorkerId(request.WorkerId);
         RequireAttempt(request.Attempt);
         if (double.IsNaN(request.Progress) || request.Progress is < 0 or > 1) RpcErrors.InvalidArgument("progress", "must be between 0 and 1");
-        var (stop, reason) = await store.ReportProgressAsync(id, request.Attempt, request.Progress, leases.Value.Duration, context.CancellationToken);
+        var (stop, reason) = await store.ReportProgressAsync(id, request.Attempt, request.ClaimToken, request.Progress, leases.Value.Duration, context.CancellationToken);
         return new ReportProgressResponse { Stop = stop, Reason = reason };
     }
 
@@ -98,7 +100,7 @@ public sealed class ResultSinkApi(TaskStore store, TaskMetrics metrics, IOptions
             RpcErrors.InvalidArgument("outcome", "set one of result, error or cancelled");
         if (request.Result is { } r && (r.Length < 0 || r.OffsetA < 0 || r.OffsetB < 0))
             RpcErrors.InvalidArgument("result", "length and offsets must not be negative");
-        var outcome = await store.CompleteAsync(id, request.Attempt, request.Result, request.Error, request.Cancelled, context.CancellationToken);
+        var outcome = await store.CompleteAsync(id, request.Attempt, request.ClaimToken, request.Result, request.Error, request.Cancelled, context.CancellationToken);
         if (outcome.Applied) metrics.Finished(outcome.Queue, outcome.State, outcome.RunTime);
         return new CompleteTaskResponse { State = outcome.State, Applied = outcome.Applied };
     }

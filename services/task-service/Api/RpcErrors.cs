@@ -30,6 +30,7 @@ public static class RpcErrors
     {
         RejectionKind.NotFound => StatusCode.NotFound,
         RejectionKind.FailedPrecondition => StatusCode.FailedPrecondition,
+        RejectionKind.PermissionDenied => StatusCode.PermissionDenied,
         _ => StatusCode.Internal,
     }, rejection.Message));
 

@@ -56,6 +56,9 @@ public sealed class TaskRecord
     /// <summary>Unix milliseconds the running attempt's lease ends.</summary>
     public long? LeaseExpiresAtMs { get; private set; }
 
+    /// <summary>SHA-256 of the running attempt's claim token (<see cref="ClaimToken"/>); reports must present the token.</summary>
+    public string? ClaimTokenHash { get; private set; }
+
     // ---- The rules ------------------------------------------------------------------------
 
     /// <summary>The final states: nothing moves a task out of these (the rule every process shares).</summary>
@@ -139,7 +142,8 @@ public sealed class TaskRecord
     }
 
     /// <summary>A worker asks to run the task. Decides who runs it; at most one live attempt.</summary>
-    public StartDecision Claim(string workerId, bool redelivered, long nowMs, TimeSpan lease)
+    /// <param name="claimTokenHash">The hash of the token handed to this attempt's worker; later reports must present the token.</param>
+    public StartDecision Claim(string workerId, bool redelivered, long nowMs, TimeSpan lease, string? claimTokenHash = null)
     {
         if (IsDone)
             return State == TaskState.Cancelled ? StartDecision.SkipCancelled : StartDecision.SkipFinished;
@@ -159,14 +163,16 @@ public sealed class TaskRecord
         UpdatedAtMs = nowMs;
         Progress = 0;
         LeaseExpiresAtMs = nowMs + (long)lease.TotalMilliseconds;
+        ClaimTokenHash = claimTokenHash;
         return StartDecision.Proceed;
     }
 
     /// <summary>Progress of an attempt; answers whether it should stop and renews its lease.</summary>
-    public ProgressAnswer RecordProgress(int attempt, double progress, long nowMs, TimeSpan lease)
+    public ProgressAnswer RecordProgress(int attempt, string? claimToken, double progress, long nowMs, TimeSpan lease)
     {
         if (State != TaskState.Running) return new(true, $"task is {State.ToString().ToUpperInvariant()}");
         if (attempt != Attempts) return new(true, $"attempt {attempt} was superseded by attempt {Attempts}");
+        if (!ClaimToken.Matches(ClaimTokenHash, claimToken)) throw TaskRejection.WrongClaimToken(Id, attempt);
         var next = Math.Clamp(Math.Max(Progress, progress), 0, 1);
         if (next != Progress)
         {
@@ -185,12 +191,20 @@ public sealed class TaskRecord
     }
 
     /// <summary>
-    /// The outcome of an attempt. Only the current attempt of a running task can set it, once;
-    /// duplicates and late reports return false and change nothing.
+    /// The outcome of an attempt. Only the current attempt of a running task can set it, once, and
+    /// only with that attempt's claim token; duplicates and late reports return false and change
+    /// nothing, a report with the wrong token is rejected.
     /// </summary>
-    public bool Complete(int attempt, LcsResult? result, string? error, bool cancelled, long nowMs)
+    public bool Complete(int attempt, string? claimToken, LcsResult? result, string? error, bool cancelled, long nowMs)
     {
         if (State != TaskState.Running || attempt != Attempts) return false;
+        if (!ClaimToken.Matches(ClaimTokenHash, claimToken)) throw TaskRejection.WrongClaimToken(Id, attempt);
+        Record(result, error, cancelled, nowMs);
+        return true;
+    }
+
+    private void Record(LcsResult? result, string? error, bool cancelled, long nowMs)
+    {
         if (result is not null)
         {
             ResultLength = result.Length;
@@ -208,7 +222,6 @@ public sealed class TaskRecord
         {
             Finish(TaskState.Failed, nowMs, string.IsNullOrWhiteSpace(error) ? "the worker reported a failure without a reason" : error);
         }
-        return true;
     }
 
     /// <summary>
@@ -221,7 +234,7 @@ public sealed class TaskRecord
         var decision = Claim(workerId, redelivered, nowMs, TimeSpan.Zero);
         if (decision != StartDecision.Proceed) return decision;
         StartedAtMs = Math.Max(CreatedAtMs, nowMs - (long)runTime.TotalMilliseconds);
-        Complete(Attempts, result, error, cancelled: false, nowMs);
+        Record(result, error, cancelled: false, nowMs);
         return decision;
     }
 
@@ -271,6 +284,7 @@ public sealed class TaskRecord
         }
         MoveTo(TaskState.Queued, nowMs);
         LeaseExpiresAtMs = null;
+        ClaimTokenHash = null;
         Progress = 0;
         return true;
     }
@@ -280,6 +294,7 @@ public sealed class TaskRecord
         MoveTo(state, nowMs);
         FinishedAtMs = nowMs;
         LeaseExpiresAtMs = null;
+        ClaimTokenHash = null;
         CancelRequested = false;
         Error = error;
     }

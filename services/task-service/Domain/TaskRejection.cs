@@ -7,6 +7,8 @@ public enum RejectionKind
     NotFound,
     /// <summary>The request does not fit the task's current state.</summary>
     FailedPrecondition,
+    /// <summary>The caller may not touch this attempt (its claim token does not match).</summary>
+    PermissionDenied,
 }
 
 /// <summary>
@@ -20,6 +22,10 @@ public sealed class TaskRejection(RejectionKind kind, string message) : Exceptio
 
     /// <summary>No task with this id.</summary>
     public static TaskRejection NotFound(string id) => new(RejectionKind.NotFound, $"task {id} does not exist");
+
+    /// <summary>A report for an attempt without that attempt's claim token.</summary>
+    public static TaskRejection WrongClaimToken(string id, int attempt) =>
+        new(RejectionKind.PermissionDenied, $"the claim token does not match attempt {attempt} of task {id}: only the worker that StartTask answered may report for it");
 
     /// <summary>The task's state does not allow the request.</summary>
     public static TaskRejection FailedPrecondition(string message) => new(RejectionKind.FailedPrecondition, message);

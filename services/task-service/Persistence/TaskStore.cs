@@ -40,13 +40,13 @@ public sealed class TaskStore
             return new SubmitOutcome(task, true, outboxId);
         }, cancellationToken);
 
-    /// <summary>A worker claims a task for one attempt (StartTask).</summary>
-    public Task<ClaimOutcome> ClaimAsync(string taskId, string workerId, bool redelivered, TimeSpan lease, CancellationToken cancellationToken) =>
+    /// <summary>A worker claims a task for one attempt (StartTask); the attempt's reports must present <paramref name="claimToken"/>.</summary>
+    public Task<ClaimOutcome> ClaimAsync(string taskId, string workerId, bool redelivered, TimeSpan lease, string claimToken, CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
             var task = await WriteStatements.FindAsync(scope.Db, taskId);
             if (task is null) return new ClaimOutcome(StartDecision.SkipNotFound, 0, TaskQueue.Unspecified, null);
-            var decision = task.Claim(workerId, redelivered, NowMs, lease);
+            var decision = task.Claim(workerId, redelivered, NowMs, lease, ClaimToken.Hash(claimToken));
             scope.Sql.Save(task);
             return new ClaimOutcome(decision, task.Attempts, task.Queue, decision == StartDecision.Proceed ? task.LeaseExpiresAtMs : null);
         }, cancellationToken);
@@ -64,23 +64,24 @@ public sealed class TaskStore
         }, cancellationToken);
 
     /// <summary>Records an attempt's progress and renews its lease; says whether to stop.</summary>
-    public Task<ProgressAnswer> ReportProgressAsync(string taskId, int attempt, double progress, TimeSpan lease, CancellationToken cancellationToken) =>
+    public Task<ProgressAnswer> ReportProgressAsync(string taskId, int attempt, string claimToken, double progress, TimeSpan lease, CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
             var task = await WriteStatements.FindAsync(scope.Db, taskId);
             if (task is null) return new ProgressAnswer(true, "task was deleted");
-            var answer = task.RecordProgress(attempt, progress, NowMs, lease);
+            var answer = task.RecordProgress(attempt, claimToken, progress, NowMs, lease);
             scope.Sql.Save(task);
             return answer;
         }, cancellationToken);
 
     /// <summary>Records an attempt's outcome; a duplicate or late one is not applied. Unknown tasks are rejected.</summary>
-    public Task<CompleteOutcome> CompleteAsync(string taskId, int attempt, LcsResult? result, string? error, bool cancelled, CancellationToken cancellationToken) =>
+    public Task<CompleteOutcome> CompleteAsync(string taskId, int attempt, string claimToken, LcsResult? result, string? error, bool cancelled,
+        CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
             var task = await WriteStatements.FindAsync(scope.Db, taskId) ?? throw TaskRejection.NotFound(taskId);
             var now = NowMs;
-            var applied = task.Complete(attempt, result, error, cancelled, now);
+            var applied = task.Complete(attempt, claimToken, result, error, cancelled, now);
             scope.Sql.Save(task);
             TimeSpan? run = task.StartedAtMs is { } s ? TimeSpan.FromMilliseconds(now - s) : null;
             return new CompleteOutcome(task.State, applied, task.Queue, run);

@@ -43,6 +43,7 @@ public sealed class TasksDbContext(DbContextOptions<TasksDbContext> options) : D
             e.Property(t => t.Error);
             e.Property(t => t.CancelRequested);
             e.Property(t => t.LeaseExpiresAtMs);
+            e.Property(t => t.ClaimTokenHash).HasMaxLength(64);
             e.HasOne<TaskInput>().WithOne().HasForeignKey<TaskInput>(i => i.TaskId).OnDelete(DeleteBehavior.Cascade);
             // Listing newest first, optionally by state or queue, pages by (created, id).
             e.HasIndex(t => new { t.CreatedAtMs, t.Id });

@@ -45,10 +45,11 @@ internal sealed class WriteStatements : IDisposable
         updateTask = Prepare(connection, """
             UPDATE tasks SET State = $state, Attempts = $attempts, WorkerId = $worker, StartedAtMs = $started, FinishedAtMs = $finished,
                 UpdatedAtMs = $updated, Progress = $progress, ResultLength = $length, ResultSubstring = $substring,
-                ResultOffsetA = $offsetA, ResultOffsetB = $offsetB, Error = $error, CancelRequested = $cancel, LeaseExpiresAtMs = $lease
+                ResultOffsetA = $offsetA, ResultOffsetB = $offsetB, Error = $error, CancelRequested = $cancel, LeaseExpiresAtMs = $lease,
+                ClaimTokenHash = $claim
             WHERE Id = $id
             """, "$state", "$attempts", "$worker", "$started", "$finished", "$updated", "$progress", "$length", "$substring",
-            "$offsetA", "$offsetB", "$error", "$cancel", "$lease", "$id");
+            "$offsetA", "$offsetB", "$error", "$cancel", "$lease", "$claim", "$id");
         confirmTask = Prepare(connection, "UPDATE tasks SET State = $to, UpdatedAtMs = $now WHERE Id = $id AND State = $from",
             "$to", "$now", "$id", "$from");
         deleteOutbox = Prepare(connection, "DELETE FROM outbox WHERE Id = $id", "$id");
@@ -101,7 +102,7 @@ internal sealed class WriteStatements : IDisposable
     public void Save(TaskRecord t)
     {
         Bind(updateTask, (int)t.State, t.Attempts, t.WorkerId, t.StartedAtMs, t.FinishedAtMs, t.UpdatedAtMs, t.Progress, t.ResultLength,
-            t.ResultSubstring, t.ResultOffsetA, t.ResultOffsetB, t.Error, t.CancelRequested, t.LeaseExpiresAtMs, t.Id);
+            t.ResultSubstring, t.ResultOffsetA, t.ResultOffsetB, t.Error, t.CancelRequested, t.LeaseExpiresAtMs, t.ClaimTokenHash, t.Id);
         updateTask.ExecuteNonQuery();
     }
 

@@ -65,7 +65,7 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         }
 
         var running = new RunningTask(job.TaskId, start.Attempt, job.Algorithm, CodePoints.Count(job.TextA), CodePoints.Count(job.TextB),
-            DateTimeOffset.UtcNow, delivery.DeliveryCount);
+            DateTimeOffset.UtcNow, delivery.DeliveryCount) { ClaimToken = start.ClaimToken };
         state.Add(running);
         try
         {
@@ -238,7 +238,7 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
     /// <summary>The CompleteTask request for an outcome (never called for <see cref="JobOutcome.Abandoned"/>).</summary>
     public static CompleteTaskRequest CompleteRequest(RunningTask running, JobOutcome outcome, string? workerId = null)
     {
-        var request = new CompleteTaskRequest { TaskId = running.TaskId, Attempt = running.Attempt, WorkerId = workerId ?? "" };
+        var request = new CompleteTaskRequest { TaskId = running.TaskId, Attempt = running.Attempt, WorkerId = workerId ?? "", ClaimToken = running.ClaimToken };
         switch (outcome)
         {
             case JobOutcome.Succeeded s: request.Result = s.Result; break;

@@ -63,6 +63,7 @@ public sealed class ResultSinkProgress(ResultSinkClient sink, string workerId, I
                 Attempt = attempt.Attempt,
                 WorkerId = workerId,
                 Progress = value,
+                ClaimToken = attempt.ClaimToken,
             }, CancellationToken.None);
             if (answer.Stop && !stop.IsCancellationRequested)
             {

@@ -14,6 +14,9 @@ public sealed class RunningTask(string taskId, int attempt, LcsAlgorithm algorit
     /// <summary>The attempt number from StartTask.</summary>
     public int Attempt { get; } = attempt;
 
+    /// <summary>The attempt's claim token from StartTask: every report of this attempt presents it (never logged).</summary>
+    public string ClaimToken { get; init; } = "";
+
     /// <summary>The algorithm.</summary>
     public LcsAlgorithm Algorithm { get; } = algorithm;
 

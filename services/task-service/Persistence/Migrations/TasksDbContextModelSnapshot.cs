@@ -34,6 +34,10 @@ namespace CeleryKube.TaskService.Persistence.Migrations
                     b.Property<long>("ChangeSeq")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ClaimTokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("CreatedAtMs")
                         .HasColumnType("INTEGER");
 

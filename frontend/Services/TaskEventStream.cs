@@ -103,7 +103,7 @@ public static class TaskEventStream
             {
                 yield break;
             }
-            yield return Changed(changes.Current.Task);
+            yield return changes.Current.Deleted ? Deleted(changes.Current.Task.Id) : Changed(changes.Current.Task);
         }
     }
 
@@ -123,4 +123,7 @@ public static class TaskEventStream
         new(new { available }, "service") { ReconnectionInterval = ReconnectAfter };
 
     private static SseItem<object> Changed(LcsTask task) => new(TaskRow.From(task, DateTimeOffset.UtcNow), "task");
+
+    // A deleted task carries only its id: there is no row to render, only one to remove.
+    private static SseItem<object> Deleted(string id) => new(new { id }, "deleted");
 }

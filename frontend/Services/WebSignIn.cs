@@ -78,26 +78,28 @@ public static class WebSignIn
     /// Adds the signed-in person's access token to every TaskService call made while serving
     /// their request (pages and the event stream alike).
     /// </summary>
-    public sealed class AccessTokenInterceptor(IHttpContextAccessor http) : Interceptor
+    public sealed class AccessTokenInterceptor(IHttpContextAccessor http, IOptions<AuthOptions> auth) : Interceptor
     {
-        private Metadata WithToken(Metadata? headers)
+        private ClientInterceptorContext<TRequest, TResponse> WithToken<TRequest, TResponse>(ClientInterceptorContext<TRequest, TResponse> context)
+            where TRequest : class where TResponse : class
         {
+            // With sign-in off there is no authentication scheme to ask, and no token to pass on.
+            if (!auth.Value.Enabled) return context;
             var token = http.HttpContext?.GetTokenAsync("access_token").GetAwaiter().GetResult();
-            headers ??= [];
-            if (!string.IsNullOrEmpty(token)) headers.Add("authorization", $"Bearer {token}");
-            return headers;
+            if (string.IsNullOrEmpty(token)) return context;
+            var headers = context.Options.Headers ?? [];
+            headers.Add("authorization", $"Bearer {token}");
+            return new ClientInterceptorContext<TRequest, TResponse>(context.Method, context.Host, context.Options.WithHeaders(headers));
         }
 
         /// <inheritdoc />
         public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(TRequest request,
             ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation) =>
-            continuation(request, new ClientInterceptorContext<TRequest, TResponse>(context.Method, context.Host,
-                context.Options.WithHeaders(WithToken(context.Options.Headers))));
+            continuation(request, WithToken(context));
 
         /// <inheritdoc />
         public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(TRequest request,
             ClientInterceptorContext<TRequest, TResponse> context, AsyncServerStreamingCallContinuation<TRequest, TResponse> continuation) =>
-            continuation(request, new ClientInterceptorContext<TRequest, TResponse>(context.Method, context.Host,
-                context.Options.WithHeaders(WithToken(context.Options.Headers))));
+            continuation(request, WithToken(context));
     }
 }

@@ -131,6 +131,27 @@ public sealed class FrontendTests(BrowserStackFixture fixture)
     }
 
     [Fact]
+    public async Task A_task_deleted_elsewhere_leaves_the_open_list_without_a_reload()
+    {
+        var submitted = await fixture.Stack.Tasks.SubmitLcsAsync(new SubmitLcsRequest { TextA = "deleted elsewhere", TextB = "gone elsewhere" },
+            deadline: DateTime.UtcNow.AddSeconds(30));
+        await fixture.Stack.WaitForFinalAsync(submitted.Task.Id);
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync("/Tasks");
+        await Expect(page.Locator("#live-status")).ToHaveTextAsync("Live");
+        await MarkDocumentAsync(page);
+        var row = page.Locator($"tr[data-task-id='{submitted.Task.Id}']");
+        await Expect(row).ToHaveCountAsync(1);
+        var totalBefore = int.Parse((await page.Locator("#task-total").TextContentAsync())!.Replace(",", ""));
+
+        await fixture.Stack.Tasks.DeleteTasksAsync(new DeleteTasksRequest { Ids = { submitted.Task.Id } }, deadline: DateTime.UtcNow.AddSeconds(30));
+
+        await Expect(row).ToHaveCountAsync(0);
+        await Expect(page.Locator("#task-total")).ToHaveTextAsync((totalBefore - 1).ToString("#,0", System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(await StillSameDocumentAsync(page), "the list was reloaded");
+    }
+
+    [Fact]
     public async Task A_long_match_is_highlighted_in_one_piece_and_says_how_much_is_left_out()
     {
         var page = await fixture.NewPageAsync();

@@ -19,8 +19,9 @@
   // Follows task events; EventSource reconnects by itself (the server asks for 3 s) after the
   // stream ends, e.g. while task-service is down. onTask gets a row (see Services/TaskRow.cs).
   // onAvailable(afterOutage) runs each time the stream (re)opens with the service up: events
-  // may have been missed before it, so callers re-read what they show.
-  function watchTasks(query, onTask, onAvailable) {
+  // may have been missed before it, so callers re-read what they show. onDeleted gets the id of
+  // a task that was deleted (by a person or the retention sweep).
+  function watchTasks(query, onTask, onAvailable, onDeleted) {
     const source = new EventSource("/events/tasks" + query);
     let wasDown = false;
     source.addEventListener("service", (e) => {
@@ -30,6 +31,7 @@
       wasDown = !available;
     });
     source.addEventListener("task", (e) => onTask(JSON.parse(e.data)));
+    source.addEventListener("deleted", (e) => onDeleted(JSON.parse(e.data).id));
     source.addEventListener("error", () => {
       // The frontend itself is unreachable or the stream ended; the browser retries.
       if (liveStatus) liveStatus.textContent = "";
@@ -104,10 +106,17 @@
       if (total) total.textContent = (Number(total.textContent.replace(/\D/g, "")) + 1).toLocaleString("en-US");
     }
 
+    const rowOf = (id) => tbody.querySelector(`tr[data-task-id="${CSS.escape(id)}"]`);
     watchTasks("", (row) => {
-      const tr = tbody.querySelector(`tr[data-task-id="${CSS.escape(row.id)}"]`);
+      const tr = rowOf(row.id);
       if (tr) fillRow(tr, row); else addRow(row);
-    }, (afterOutage) => { if (afterOutage) refetchRows(); });
+    }, (afterOutage) => { if (afterOutage) refetchRows(); }, (id) => {
+      const tr = rowOf(id);
+      if (!tr) return;
+      tr.remove();
+      if (total) total.textContent = Math.max(0, Number(total.textContent.replace(/\D/g, "")) - 1).toLocaleString("en-US");
+      if (!tbody.querySelector("tr[data-task-id]")) tbody.querySelector(".empty-row").hidden = false;
+    });
   }
 
   // Task page: follow one unfinished task until it finishes.
@@ -143,7 +152,7 @@
       setProgress(document.getElementById("task-progress"), row.progress);
       const text = document.getElementById("task-progress-text");
       if (text) text.textContent = Math.round(row.progress * 100) + "%";
-    }, () => {});
+    }, () => {}, (deleted) => { if (deleted === id) location.reload(); });
   }
 
   // Dashboards: fetch the page again and swap its main content, keeping scroll position.

@@ -7,8 +7,10 @@ public static partial class AppliedResults
 {
     /// <summary>
     /// Task id to the number of results the store took for it, from every worker's log (kept across
-    /// restarts): a report the store took ends "(stored state X)"; a late or duplicate one says so
-    /// and changed nothing. More than one per task is a duplicate.
+    /// restarts): a report the store took ends "(stored state X)", or, on the quick path (claim and
+    /// outcome in one FinishTask call), "claimed and recorded in one call", which workers log at
+    /// Debug (<see cref="CeleryKubeStack"/> turns it on); a late or duplicate one says so and
+    /// changed nothing. More than one per task is a duplicate.
     /// </summary>
     public static Dictionary<string, int> Count(IEnumerable<ServiceProcess> workers)
     {
@@ -25,6 +27,6 @@ public static partial class AppliedResults
         return applied;
     }
 
-    [GeneratedRegex(@"task (?<id>[0-9a-f-]{36}) attempt \d+: \w+ in [^\n]*\(stored state \w+(?<late>, report was late or duplicate)?\)")]
+    [GeneratedRegex(@"task (?<id>[0-9a-f-]{36}) attempt \d+: \w+ in [^\n]*(?:\(stored state \w+(?<late>, report was late or duplicate)?\)|claimed and recorded in one call)")]
     private static partial Regex AppliedReport();
 }

@@ -136,6 +136,8 @@ public sealed class CeleryKubeStack : IAsyncDisposable
             ["Worker__Id"] = $"worker-{queue}-{index}",
             ["Worker__ControlPort"] = FreePorts.Next().ToString(),
             ["Worker__MetricsPort"] = FreePorts.Next().ToString(),
+            // Quick-path results are logged at Debug; AppliedResults counts them to find duplicates.
+            ["Logging__LogLevel__CeleryKube.Worker.Consuming.JobHandler"] = "Debug",
             ["ResultSink__Url"] = ResultSinkUrl,
         };
         foreach (var (key, value) in options.WorkerSettings) env[key] = value;

@@ -270,6 +270,7 @@ public sealed class ManifestTests
             Assert.Equal("1", Yaml.Str(budget.Raw, "spec", "maxUnavailable"));
             Assert.DoesNotContain(Yaml.Maps(taskService.PodSpec, "volumes"), v => Yaml.At(v, "persistentVolumeClaim") is not null);
             Assert.Null(r.Find("PersistentVolumeClaim", "task-service-data"));
+            Assert.Equal("Postgres", Yaml.Str(Yaml.Maps(container, "env").Single(e => Yaml.Str(e, "name") == "TaskStore__Provider"), "value"));
             // The connection string is assembled from the operator's Secret, password included.
             var connection = Yaml.Str(database, "value") ?? "";
             Assert.Contains("Password=$(", connection, StringComparison.Ordinal);
@@ -282,6 +283,7 @@ public sealed class ManifestTests
         else
         {
             // One SQLite file: exactly one writer, and Recreate so the old pod has let go of it.
+            Assert.DoesNotContain(Yaml.Maps(container, "env"), e => Yaml.Str(e, "name") == "TaskStore__Provider" && Yaml.Str(e, "value") != "Sqlite");
             Assert.Equal("Recreate", Yaml.Str(taskService.Raw, "spec", "strategy", "type"));
             Assert.Equal("1", Yaml.Str(taskService.Raw, "spec", "replicas"));
             var file = Yaml.Str(database, "value")!.Split('=', 2)[1].Trim();

@@ -27,12 +27,24 @@ public sealed record StackOptions
     /// the stack's own. The stack does not stop it: clusters live for the whole test run.
     /// </summary>
     public PrivateRabbitMqCluster? Cluster { get; init; }
+
+    /// <summary>
+    /// An Npgsql connection string: task-service keeps its store in that PostgreSQL database
+    /// (<c>TaskStore__Provider=Postgres</c>) instead of a SQLite file in the stack's folder.
+    /// </summary>
+    public string? Postgres { get; init; }
+
+    /// <summary>
+    /// How many task-service processes to run (more than one needs <see cref="Postgres"/>). Workers
+    /// and <see cref="CeleryKubeStack.Tasks"/> reach them through a <see cref="LoopbackBalancer"/>.
+    /// </summary>
+    public int TaskServiceReplicas { get; init; } = 1;
 }
 
 /// <summary>
 /// The whole system as real processes on free loopback ports: a private RabbitMQ node (or a shared
-/// cluster), task-service with its SQLite file, workers and optionally the frontend. Dispose stops
-/// all it started.
+/// cluster), task-service with its SQLite file (or several replicas on one PostgreSQL database),
+/// workers and optionally the frontend. Dispose stops all it started.
 /// </summary>
 public sealed class CeleryKubeStack : IAsyncDisposable
 {
@@ -40,28 +52,36 @@ public sealed class CeleryKubeStack : IAsyncDisposable
     private readonly List<ServiceProcess> workers = [];
 
     private readonly PrivateRabbitMq? rabbit;
+    private readonly LoopbackBalancer? publicBalancer;
+    private readonly LoopbackBalancer? resultSinkBalancer;
 
     private CeleryKubeStack(StackOptions options, PrivateRabbitMq? rabbit, string folder)
     {
+        if (options.TaskServiceReplicas > 1 && options.Postgres is null)
+            throw new ArgumentException("several task-service replicas need a shared store: set StackOptions.Postgres", nameof(options));
         this.options = options;
         this.rabbit = rabbit;
         Folder = folder;
         Token = Guid.NewGuid().ToString("N");
-        PublicPort = FreePorts.Next();
-        ResultSinkPort = FreePorts.Next();
-        MetricsPort = FreePorts.Next();
-        HttpApiPort = FreePorts.Next();
-        var settings = new Dictionary<string, string>(CommonSettings())
+        var settings = new Dictionary<string, string>(CommonSettings());
+        if (options.Postgres is null)
         {
-            ["TaskService__PublicPort"] = PublicPort.ToString(),
-            ["TaskService__ResultSinkPort"] = ResultSinkPort.ToString(),
-            ["TaskService__MetricsPort"] = MetricsPort.ToString(),
-            ["TaskService__HttpApiPort"] = HttpApiPort.ToString(),
-            ["ConnectionStrings__Tasks"] = $"Data Source={Path.Combine(folder, "tasks.db")}",
-        };
+            settings["ConnectionStrings__Tasks"] = $"Data Source={Path.Combine(folder, "tasks.db")}";
+        }
+        else
+        {
+            settings["TaskStore__Provider"] = "Postgres";
+            settings["ConnectionStrings__Tasks"] = options.Postgres;
+        }
         foreach (var (key, value) in options.TaskServiceSettings) settings[key] = value;
-        TaskService = new ServiceProcess("task-service", RepoPaths.ServiceDll("services/task-service", "CeleryKube.TaskService"),
-            Path.Combine(folder, "task-service"), settings);
+        Replicas = Enumerable.Range(1, options.TaskServiceReplicas)
+            .Select(n => new TaskServiceReplica(options.TaskServiceReplicas == 1 ? "task-service" : $"task-service-{n}", folder, settings))
+            .ToList();
+        if (Replicas.Count > 1)
+        {
+            publicBalancer = new LoopbackBalancer(Replicas.Select(r => r.PublicPort).ToList());
+            resultSinkBalancer = new LoopbackBalancer(Replicas.Select(r => r.ResultSinkPort).ToList());
+        }
         Channel = GrpcChannel.ForAddress(PublicUrl, new GrpcChannelOptions { MaxReceiveMessageSize = null, MaxSendMessageSize = null });
         Tasks = new TaskService.TaskServiceClient(Channel);
     }
@@ -72,20 +92,22 @@ public sealed class CeleryKubeStack : IAsyncDisposable
     public string Folder { get; }
     /// <summary>The ResultSink bearer token of this stack.</summary>
     public string Token { get; }
-    /// <summary>TaskService gRPC port.</summary>
-    public int PublicPort { get; }
-    /// <summary>ResultSink gRPC port.</summary>
-    public int ResultSinkPort { get; }
-    /// <summary>task-service metrics port.</summary>
-    public int MetricsPort { get; }
-    /// <summary>task-service's JSON-over-HTTP/1.1 port (gRPC JSON transcoding).</summary>
-    public int HttpApiPort { get; }
+    /// <summary>The task-service processes (one unless <see cref="StackOptions.TaskServiceReplicas"/> says more).</summary>
+    public IReadOnlyList<TaskServiceReplica> Replicas { get; }
+    /// <summary>TaskService gRPC port: the only replica's, or the balancer's in front of several.</summary>
+    public int PublicPort => publicBalancer?.Port ?? Replicas[0].PublicPort;
+    /// <summary>ResultSink gRPC port: the only replica's, or the balancer's in front of several.</summary>
+    public int ResultSinkPort => resultSinkBalancer?.Port ?? Replicas[0].ResultSinkPort;
+    /// <summary>The first replica's metrics port.</summary>
+    public int MetricsPort => Replicas[0].MetricsPort;
+    /// <summary>The first replica's JSON-over-HTTP/1.1 port (gRPC JSON transcoding).</summary>
+    public int HttpApiPort => Replicas[0].HttpApiPort;
     /// <summary>http://127.0.0.1:PublicPort.</summary>
     public string PublicUrl => $"http://127.0.0.1:{PublicPort}";
     /// <summary>http://127.0.0.1:ResultSinkPort.</summary>
     public string ResultSinkUrl => $"http://127.0.0.1:{ResultSinkPort}";
-    /// <summary>task-service.</summary>
-    public ServiceProcess TaskService { get; }
+    /// <summary>task-service (the first replica's process).</summary>
+    public ServiceProcess TaskService => Replicas[0].Process;
     /// <summary>The workers started so far.</summary>
     public IReadOnlyList<ServiceProcess> Workers => workers;
     /// <summary>The frontend, when asked for.</summary>
@@ -105,7 +127,8 @@ public sealed class CeleryKubeStack : IAsyncDisposable
         var stack = new CeleryKubeStack(options, rabbit, RepoPaths.NewTempFolder("stack"));
         try
         {
-            await stack.StartTaskServiceAsync();
+            // One at a time: replicas migrating the same database at once is its own test.
+            foreach (var replica in stack.Replicas) await replica.StartAsync();
             foreach (var (queue, concurrency) in options.Workers) await stack.StartWorkerAsync(queue, concurrency);
             if (options.WithFrontend) await stack.StartFrontendAsync();
             return stack;
@@ -117,13 +140,8 @@ public sealed class CeleryKubeStack : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts (or restarts) task-service and waits until it is connected to the broker.</summary>
-    public Task StartTaskServiceAsync()
-    {
-        var mark = TaskService.OutputMark;
-        return TaskService.StartAsync(null).ContinueWith(_ =>
-            TaskService.WaitForOutputAsync("Connected to RabbitMQ", TimeSpan.FromSeconds(60), mark)).Unwrap();
-    }
+    /// <summary>Starts (or restarts) task-service (the first replica) and waits until it is connected to the broker.</summary>
+    public Task StartTaskServiceAsync() => Replicas[0].StartAsync();
 
     /// <summary>Starts a worker on <paramref name="queue"/> and waits until it consumes.</summary>
     public async Task<ServiceProcess> StartWorkerAsync(string queue, int concurrency, IReadOnlyDictionary<string, string>? settings = null)
@@ -178,7 +196,7 @@ public sealed class CeleryKubeStack : IAsyncDisposable
             timeout ?? TimeSpan.FromSeconds(60), "finished");
 
     /// <summary>Everything the processes printed, for failure messages.</summary>
-    public string Logs() => string.Join("\n", new[] { TaskService }.Concat(workers).Append(Frontend)
+    public string Logs() => string.Join("\n", Replicas.Select(r => r.Process).Concat(workers).Append(Frontend)
         .Where(p => p is not null).Select(p => $"--- {p!.Name}\n{p.Tail(60)}"));
 
     /// <inheritdoc />
@@ -187,7 +205,9 @@ public sealed class CeleryKubeStack : IAsyncDisposable
         Channel.Dispose();
         if (Frontend is not null) await Frontend.DisposeAsync();
         foreach (var worker in workers) await worker.DisposeAsync();
-        await TaskService.DisposeAsync();
+        foreach (var replica in Replicas) await replica.DisposeAsync();
+        if (publicBalancer is not null) await publicBalancer.DisposeAsync();
+        if (resultSinkBalancer is not null) await resultSinkBalancer.DisposeAsync();
         if (rabbit is not null) await rabbit.DisposeAsync();
     }
 

@@ -23,6 +23,18 @@ public sealed record SoakOptions
     public int Seed { get; init; } = 6;
     /// <summary>Progress lines go here.</summary>
     public Action<string> Log { get; init; } = Console.WriteLine;
+
+    /// <summary>
+    /// Scale-out mode: a RabbitMQ cluster whose node task-service uses is stopped and started
+    /// again (instead of restarting a private broker). Needs <see cref="Postgres"/>.
+    /// </summary>
+    public PrivateRabbitMqCluster? Cluster { get; init; }
+
+    /// <summary>
+    /// Scale-out mode: an Npgsql connection string; the store lives there and two task-service
+    /// replicas share it, one of which is SIGKILLed and started again (instead of the one task-service).
+    /// </summary>
+    public string? Postgres { get; init; }
 }
 
 /// <summary>Memory of one service at the start and the end of the drill.</summary>
@@ -69,7 +81,9 @@ public sealed record SoakReport
 /// <summary>
 /// The soak drill of issue 6: mixed small, large and cancelled tasks while workers are SIGKILLed and
 /// restarted, RabbitMQ restarts once and task-service restarts once; then every accepted task
-/// must be final, present once, with at most one applied result.
+/// must be final, present once, with at most one applied result. In scale-out mode (issue 13) the
+/// store is PostgreSQL behind two replicas, one of which is killed, and the broker a cluster that
+/// loses a node for a while.
 /// </summary>
 public sealed class SoakDrill(SoakOptions options)
 {
@@ -88,9 +102,11 @@ public sealed class SoakDrill(SoakOptions options)
             Workers = [("small", 2), ("small", 2), ("large", 1), ("large", 1)],
             // Short leases so a task whose worker died is taken back quickly within a short drill.
             TaskServiceSettings = new Dictionary<string, string> { ["Leases__Duration"] = "00:00:10" },
+            Cluster = options.Cluster,
+            Postgres = options.Postgres,
+            TaskServiceReplicas = options.Postgres is null ? 1 : 2,
         });
-        var rabbitPid = ProcStatus.FindRabbitPid(stack.Rabbit.Port);
-        var memoryStart = MemoryNow(stack, rabbitPid);
+        var memoryStart = MemoryNow(stack);
         log($"soak: stack up in {stack.Folder}; running {options.Duration} of load with faults");
 
         // Load and worker kills run for the duration, and at least until both one-time restarts are done
@@ -107,8 +123,7 @@ public sealed class SoakDrill(SoakOptions options)
 
         // Every killed worker is back by now; wait for the backlog to finish.
         var rows = await DrainAsync(stack);
-        rabbitPid = ProcStatus.FindRabbitPid(stack.Rabbit.Port);
-        var memoryEnd = MemoryNow(stack, rabbitPid);
+        var memoryEnd = MemoryNow(stack);
         var report = Check(stack, rows, memoryStart, memoryEnd);
         log("soak: " + report);
         return report;
@@ -185,16 +200,28 @@ public sealed class SoakDrill(SoakOptions options)
     private async Task OneTimeFaultsAsync(CeleryKubeStack stack, Stopwatch clock)
     {
         await Delay(options.Duration * 0.25 - clock.Elapsed, CancellationToken.None);
-        options.Log($"soak {clock.Elapsed:mm\\:ss}: restarting RabbitMQ");
-        beforeRestart["RabbitMQ"] = ProcStatus.RssMiB(ProcStatus.FindRabbitPid(stack.Rabbit.Port));
-        await stack.Rabbit.RestartAsync();
+        if (options.Cluster is { } cluster)
+        {
+            var node = await cluster.WaitForNodeOfClientAsync("task-service", TimeSpan.FromSeconds(20));
+            options.Log($"soak {clock.Elapsed:mm\\:ss}: stopping RabbitMQ node {cluster.Nodes[node].Name} (task-service's) and starting it again");
+            await cluster.StopNodeAsync(node);
+            await cluster.StartNodeAsync(node);
+            await cluster.WaitForAllRunningAsync(TimeSpan.FromSeconds(90));
+        }
+        else
+        {
+            options.Log($"soak {clock.Elapsed:mm\\:ss}: restarting RabbitMQ");
+            beforeRestart["RabbitMQ"] = ProcStatus.RssMiB(ProcStatus.FindRabbitPid(stack.Rabbit.Port));
+            await stack.Rabbit.RestartAsync();
+        }
         options.Log($"soak {clock.Elapsed:mm\\:ss}: RabbitMQ is back");
         await Delay(options.Duration * 0.6 - clock.Elapsed, CancellationToken.None);
-        options.Log($"soak {clock.Elapsed:mm\\:ss}: SIGKILL task-service and start it again");
-        beforeRestart["task-service"] = ProcStatus.RssMiB(stack.TaskService.Pid);
-        await stack.TaskService.KillAsync();
-        await stack.StartTaskServiceAsync();
-        options.Log($"soak {clock.Elapsed:mm\\:ss}: task-service is back");
+        var replica = stack.Replicas[^1];
+        options.Log($"soak {clock.Elapsed:mm\\:ss}: SIGKILL {replica.Process.Name} and start it again");
+        beforeRestart[replica.Process.Name] = ProcStatus.RssMiB(replica.Process.Pid);
+        await replica.Process.KillAsync();
+        await replica.StartAsync();
+        options.Log($"soak {clock.Elapsed:mm\\:ss}: {replica.Process.Name} is back");
     }
 
     /// <summary>About every <see cref="SoakOptions.WorkerKillInterval"/>, SIGKILL a random worker and start it again.</summary>
@@ -293,12 +320,13 @@ public sealed class SoakDrill(SoakOptions options)
         };
     }
 
-    private static List<(string Service, int Pid, double MiB)> MemoryNow(CeleryKubeStack stack, int rabbitPid)
+    private List<(string Service, int Pid, double MiB)> MemoryNow(CeleryKubeStack stack)
     {
-        var list = new List<(string, int, double)> { ("task-service", stack.TaskService.Pid, ProcStatus.RssMiB(stack.TaskService.Pid)) };
+        var list = stack.Replicas.Select(r => (r.Process.Name, r.Process.Pid, ProcStatus.RssMiB(r.Process.Pid))).ToList();
         list.AddRange(stack.Workers.Select(w => (w.Name, w.Pid, ProcStatus.RssMiB(w.Pid))));
-        list.Add(("RabbitMQ", rabbitPid, ProcStatus.RssMiB(rabbitPid)));
+        // In a cluster, the first node stands for all (it is never the one stopped unless task-service used it).
+        var brokerPid = ProcStatus.FindRabbitPid(options.Cluster?.Nodes[0].Port ?? stack.Rabbit.Port);
+        list.Add(("RabbitMQ", brokerPid, ProcStatus.RssMiB(brokerPid)));
         return list;
     }
-
 }

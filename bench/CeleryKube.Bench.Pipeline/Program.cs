@@ -11,6 +11,7 @@ using CeleryKube.Testing;
 //   --out FOLDER   where pipeline-results.json/.md and pipeline-throughput.svg go (default artifacts/bench)
 //   --small-concurrency N   task slots per small worker (default 16, the worker's default for small)
 //   --skip-large   leave out the large-task scaling runs (for quick comparisons of small-task changes)
+//   --stores       only compare stores: SQLite beside PostgreSQL (private, fsync off) with 1 and 2 task-service replicas
 var quick = args.Contains("--quick");
 string? Arg(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 var attachUrl = Arg("--attach");
@@ -36,6 +37,16 @@ var results = new BenchResults
     LoadAverageAtStart = File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a",
 };
 Console.WriteLine($"# CeleryKube pipeline benchmark: {results.Mode}; load average {results.LoadAverageAtStart}; output to {outFolder}");
+
+if (args.Contains("--stores"))
+{
+    var table = await StoreComparison.RunAsync(rounds: quick ? 2 : 3, tasksPerRun: quick ? 1_000 : 3_000, smallConcurrency, phaseTimeout);
+    Console.WriteLine();
+    Console.WriteLine(table);
+    Directory.CreateDirectory(outFolder);
+    await File.WriteAllTextAsync(Path.Combine(outFolder, "pipeline-stores.md"), table);
+    return 0;
+}
 
 if (attachUrl is not null)
 {

@@ -136,7 +136,7 @@ async Task<double> TimeLargeAsync(List<(string A, string B)> texts, LcsAlgorithm
     // CPU the large workers used over the wall time = cores they actually got; on a shared machine
     // this tells "no spare core" apart from "the second worker did not help".
     var largeWorkers = stack.Workers.Where(w => w.IsRunning && w.Name.Contains("large")).Select(w => w.Pid).ToList();
-    var cpuBefore = largeWorkers.Sum(ProcessCpu.CpuMilliseconds);
+    var cpuBefore = largeWorkers.Sum(p => ProcessCpu.CpuMilliseconds(p));
     var clock = Stopwatch.StartNew();
     var ids = new List<string>();
     foreach (var (a, b) in texts) ids.Add((await stack.Tasks.SubmitLcsAsync(new SubmitLcsRequest { TextA = a, TextB = b, Algorithm = algorithm })).Task.Id);
@@ -146,7 +146,7 @@ async Task<double> TimeLargeAsync(List<(string A, string B)> texts, LcsAlgorithm
         if (done.State != TaskState.Succeeded) throw new InvalidOperationException($"large task {id} ended {done.State}: {done.Error}");
     }
     var seconds = clock.Elapsed.TotalSeconds;
-    var coresUsed = (largeWorkers.Sum(ProcessCpu.CpuMilliseconds) - cpuBefore) / 1000 / seconds;
+    var coresUsed = (largeWorkers.Sum(p => ProcessCpu.CpuMilliseconds(p)) - cpuBefore) / 1000 / seconds;
     var line = $"{ids.Count} x {algorithm} on {texts[0].A.Length:N0} chars with {largeWorkers.Count} large worker(s): {seconds:0.0} s, large workers busy {coresUsed:0.00} cores on average";
     Console.WriteLine(line);
     results.Notes.Add(line);

@@ -57,11 +57,11 @@ public static class StoreComparison
     private static async Task MeasureAsync(Setup setup, int tasks, TimeSpan phaseTimeout, int round)
     {
         var pids = setup.Stack.Replicas.Select(r => r.Process.Pid).ToList();
-        var cpuBefore = pids.Sum(ProcessCpu.CpuMilliseconds);
+        var cpuBefore = pids.Sum(p => ProcessCpu.CpuMilliseconds(p));
         var postgresBefore = setup.Postgres is null ? 0 : PostgresCpuMilliseconds(setup.Postgres);
         var run = await new PipelineRuns(setup.Stack.PublicUrl, phaseTimeout).ThroughputAsync(tasks, 8, PipelineRuns.SmallRequest, TaskQueue.Small);
         setup.TasksPerSecond.Add(run.TasksPerSecond);
-        setup.TaskServiceCpuMs.Add((pids.Sum(ProcessCpu.CpuMilliseconds) - cpuBefore) / run.Tasks);
+        setup.TaskServiceCpuMs.Add((pids.Sum(p => ProcessCpu.CpuMilliseconds(p)) - cpuBefore) / run.Tasks);
         // The one server serves both PostgreSQL stacks, but only one is measured at a time.
         if (setup.Postgres is not null) setup.PostgresCpuMs.Add((PostgresCpuMilliseconds(setup.Postgres) - postgresBefore) / run.Tasks);
         Console.WriteLine($"round {round}, {setup.Name}: {run.TasksPerSecond:0} tasks/s end to end, task-service {setup.TaskServiceCpuMs[^1]:0.00} CPU ms/task" +

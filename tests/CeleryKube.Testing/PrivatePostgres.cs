@@ -5,9 +5,9 @@ using Npgsql;
 namespace CeleryKube.Testing;
 
 /// <summary>
-/// A PostgreSQL cluster of the test run's own: Debian's binaries (any installed version, the
-/// newest), a free loopback port, its own folder, run as user postgres, never the packaged
-/// cluster or port 5432. One per test process (<see cref="SharedAsync"/>), one database per test
+/// A PostgreSQL cluster of the test run's own, made by <c>scripts/postgres</c> (Debian's binaries,
+/// the newest installed version; run as user postgres): a free loopback port, its own folder,
+/// never the packaged cluster or port 5432. One per test process (<see cref="SharedAsync"/>), one database per test
 /// class (<see cref="CreateDatabaseAsync"/>).
 /// </summary>
 /// <remarks>
@@ -18,22 +18,19 @@ namespace CeleryKube.Testing;
 public sealed class PrivatePostgres : IAsyncDisposable
 {
     private const string Purpose = "postgres";
-    private const string ServiceUser = "postgres";
+    private const string Superuser = "postgres";
+    private static readonly string ScriptPath = Path.Combine(RepoPaths.Root, "scripts", "postgres");
     private static readonly Lazy<Task<PrivatePostgres>> Shared = new(StartSharedAsync);
     private static int databases;
 
-    private PrivatePostgres(string folder, string binDirectory, int port)
+    private PrivatePostgres(string folder, int port)
     {
         Folder = folder;
-        BinDirectory = binDirectory;
         Port = port;
     }
 
     /// <summary>The cluster's folder: data, server log, unix socket.</summary>
     public string Folder { get; }
-
-    /// <summary>Where initdb and pg_ctl come from.</summary>
-    public string BinDirectory { get; }
 
     /// <summary>The TCP port on 127.0.0.1.</summary>
     public int Port { get; }
@@ -43,8 +40,6 @@ public sealed class PrivatePostgres : IAsyncDisposable
 
     /// <summary>The server log, for failure messages.</summary>
     public string LogFile => Path.Combine(Folder, "server.log");
-
-    private string DataFolder => Path.Combine(Folder, "data");
 
     /// <summary>The cluster of this test process, started on first use and stopped when the process exits.</summary>
     public static Task<PrivatePostgres> SharedAsync() => Shared.Value;
@@ -58,14 +53,13 @@ public sealed class PrivatePostgres : IAsyncDisposable
     /// <summary>Creates a cluster in a fresh folder, starts it and waits until it accepts connections.</summary>
     public static async Task<PrivatePostgres> StartAsync()
     {
-        var binDirectory = FindBinDirectory();
-        await LeftoverServers.StopOrphansAsync(Purpose, folder => StopFolderAsync(binDirectory, folder, "immediate"));
+        await LeftoverServers.StopOrphansAsync(Purpose, folder => StopFolderAsync(folder, "immediate"));
         var clock = Stopwatch.StartNew();
-        var server = new PrivatePostgres(LeftoverServers.NewOwnedFolder(Purpose), binDirectory, FreePorts.Next());
+        var server = new PrivatePostgres(LeftoverServers.NewOwnedFolder(Purpose), FreePorts.Next());
         try
         {
-            await server.InitAsync();
-            await server.StartServerAsync();
+            // Durability off: test-only (see remarks).
+            await ExternalCommand.RunCheckedAsync(ScriptPath, ["start", server.Folder, server.Port.ToString(CultureInfo.InvariantCulture), "--test-only-no-fsync"]);
         }
         catch
         {
@@ -81,7 +75,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
     {
         Host = "127.0.0.1",
         Port = Port,
-        Username = ServiceUser,
+        Username = Superuser,
         Database = database,
     }.ConnectionString;
 
@@ -119,55 +113,11 @@ public sealed class PrivatePostgres : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
-        await StopFolderAsync(BinDirectory, Folder, "fast");
+        await StopFolderAsync(Folder, "fast");
         try { Directory.Delete(Folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    /// <summary>The newest installed server's binaries; scripts/lib/install-packages installs one when none is.</summary>
-    private static string FindBinDirectory()
-    {
-        var found = Directory.Exists("/usr/lib/postgresql")
-            ? Directory.EnumerateDirectories("/usr/lib/postgresql")
-                .Where(d => File.Exists(Path.Combine(d, "bin", "initdb")))
-                .OrderByDescending(d => int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : 0)
-                .FirstOrDefault()
-            : null;
-        return found is null
-            ? throw new InvalidOperationException("no PostgreSQL server under /usr/lib/postgresql/*/bin; run scripts/lib/install-packages")
-            : Path.Combine(found, "bin");
-    }
-
-    private async Task InitAsync()
-    {
-        // The server refuses to run as root; the folder must belong to the user it runs as.
-        if (Environment.UserName == "root") await ExternalCommand.RunCheckedAsync("chown", ["-R", $"{ServiceUser}:{ServiceUser}", Folder]);
-        await RunAsServerUserAsync(BinDirectory, "initdb",
-            ["-D", DataFolder, "-U", ServiceUser, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]);
-    }
-
-    private Task StartServerAsync() => RunAsServerUserAsync(BinDirectory, "pg_ctl",
-    [
-        "-D", DataFolder, "-l", LogFile, "-w", "-t", "60",
-        // PG 15's initdb has no -c; settings go on the server command line. Durability off: test-only (see remarks).
-        "-o", $"-p {Port} -k {Folder} -c listen_addresses=127.0.0.1 -c max_connections=200 " +
-              "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
-        "start",
-    ]);
-
-    private static async Task StopFolderAsync(string binDirectory, string folder, string mode)
-    {
-        var data = Path.Combine(folder, "data");
-        if (!File.Exists(Path.Combine(data, "postmaster.pid"))) return;
-        await RunAsServerUserAsync(binDirectory, "pg_ctl", ["-D", data, "-m", mode, "-w", "-t", "60", "stop"]);
-    }
-
-    private static Task<string> RunAsServerUserAsync(string binDirectory, string tool, string[] args)
-    {
-        var path = Path.Combine(binDirectory, tool);
-        return Environment.UserName == "root"
-            ? ExternalCommand.RunCheckedAsync("runuser", ["-u", ServiceUser, "--", path, .. args])
-            : ExternalCommand.RunCheckedAsync(path, args);
-    }
+    private static Task StopFolderAsync(string folder, string mode) => ExternalCommand.RunCheckedAsync(ScriptPath, ["stop", folder, mode]);
 
     private static async Task<PrivatePostgres> StartSharedAsync()
     {

@@ -30,7 +30,10 @@ public sealed record StackOptions
 
     /// <summary>
     /// An Npgsql connection string: task-service keeps its store in that PostgreSQL database
-    /// (<c>TaskStore__Provider=Postgres</c>) instead of a SQLite file in the stack's folder.
+    /// (<c>TaskStore__Provider=Postgres</c>) instead of a SQLite file in the stack's folder. When
+    /// not set and the environment says <c>CELERYKUBE_TEST_STORE=Postgres</c> (scripts/test runs
+    /// the integration suite once per store), the stack makes a database of its own on the run's
+    /// shared PostgreSQL server and drops it when disposed.
     /// </summary>
     public string? Postgres { get; init; }
 
@@ -54,6 +57,7 @@ public sealed class CeleryKubeStack : IAsyncDisposable
     private readonly PrivateRabbitMq? rabbit;
     private readonly LoopbackBalancer? publicBalancer;
     private readonly LoopbackBalancer? resultSinkBalancer;
+    private string? ownDatabase;
 
     private CeleryKubeStack(StackOptions options, PrivateRabbitMq? rabbit, string folder)
     {
@@ -123,8 +127,14 @@ public sealed class CeleryKubeStack : IAsyncDisposable
     public static async Task<CeleryKubeStack> StartAsync(StackOptions? options = null)
     {
         options ??= new StackOptions();
+        string? ownDatabase = null;
+        if (options.Postgres is null && Environment.GetEnvironmentVariable(StoreVariable) == "Postgres")
+        {
+            ownDatabase = await (await PrivatePostgres.SharedAsync()).CreateDatabaseAsync("stack");
+            options = options with { Postgres = ownDatabase };
+        }
         var rabbit = options.Cluster is null ? await PrivateRabbitMq.StartAsync() : null;
-        var stack = new CeleryKubeStack(options, rabbit, RepoPaths.NewTempFolder("stack"));
+        var stack = new CeleryKubeStack(options, rabbit, RepoPaths.NewTempFolder("stack")) { ownDatabase = ownDatabase };
         try
         {
             // One at a time: replicas migrating the same database at once is its own test.
@@ -209,7 +219,11 @@ public sealed class CeleryKubeStack : IAsyncDisposable
         if (publicBalancer is not null) await publicBalancer.DisposeAsync();
         if (resultSinkBalancer is not null) await resultSinkBalancer.DisposeAsync();
         if (rabbit is not null) await rabbit.DisposeAsync();
+        if (ownDatabase is not null) await (await PrivatePostgres.SharedAsync()).DropDatabaseAsync(ownDatabase);
     }
+
+    /// <summary>The environment variable that puts stacks which do not choose a store on PostgreSQL.</summary>
+    public const string StoreVariable = "CELERYKUBE_TEST_STORE";
 
     private Dictionary<string, string> CommonSettings()
     {

@@ -8,7 +8,8 @@ namespace CeleryKube.ScaleOut.Tests;
 
 /// <summary>
 /// Two task-service replicas on one PostgreSQL database, as real processes behind a loopback
-/// balancer (what a Kubernetes Service does): every RPC answers the same on either replica.
+/// balancer (what a Kubernetes Service does), started at the same moment on an empty database (both
+/// apply migrations at start): every RPC answers the same on either replica.
 /// </summary>
 [Collection(SharedServers.Name)]
 public sealed class TaskServiceReplicaTests(ReplicaStack fixture, ITestOutputHelper output) : IClassFixture<ReplicaStack>

@@ -137,8 +137,8 @@ public sealed class CeleryKubeStack : IAsyncDisposable
         var stack = new CeleryKubeStack(options, rabbit, RepoPaths.NewTempFolder("stack")) { ownDatabase = ownDatabase };
         try
         {
-            // One at a time: replicas migrating the same database at once is its own test.
-            foreach (var replica in stack.Replicas) await replica.StartAsync();
+            // All at once, as a Deployment's pods start: each replica migrates the empty database at start.
+            await Task.WhenAll(stack.Replicas.Select(r => r.StartAsync()));
             foreach (var (queue, concurrency) in options.Workers) await stack.StartWorkerAsync(queue, concurrency);
             if (options.WithFrontend) await stack.StartFrontendAsync();
             return stack;

@@ -1,4 +1,4 @@
-using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace CeleryKube.TaskService.Options;
 
@@ -13,12 +13,13 @@ public sealed class TaskStoreOptions
     /// PostgreSQL database (<c>ConnectionStrings__Tasks</c> is then an Npgsql connection string),
     /// any number of replicas.
     /// </summary>
-    [AllowedValues(nameof(StoreProvider.Sqlite), nameof(StoreProvider.Postgres),
-        ErrorMessage = "must be Sqlite (an embedded file, one replica) or Postgres (a shared database, several replicas)")]
     public string Provider { get; set; } = nameof(StoreProvider.Sqlite);
 
-    /// <summary><see cref="Provider"/> as an enum (validated at start-up).</summary>
-    public StoreProvider Kind => Enum.Parse<StoreProvider>(Provider);
+    /// <summary><see cref="Provider"/> as an enum; any other value stops the service at start with a message naming the setting.</summary>
+    public StoreProvider Kind => Enum.GetNames<StoreProvider>().Contains(Provider)
+        ? Enum.Parse<StoreProvider>(Provider)
+        : throw new OptionsValidationException(SectionName, typeof(TaskStoreOptions),
+            [$"TaskStore__Provider must be Sqlite (an embedded file, one replica) or Postgres (a shared database, several replicas), not '{Provider}'"]);
 }
 
 /// <summary>The database engines the task store runs on.</summary>

@@ -26,6 +26,7 @@ public static class TaskServiceSetup
         services.AddValidatedOptions<RetentionOptions>(config, RetentionOptions.SectionName);
         services.AddValidatedOptions<RabbitMqOptions>(config, RabbitMqOptions.SectionName);
         var connectionStrings = services.AddValidatedOptions<ConnectionStringsOptions>(config, ConnectionStringsOptions.SectionName);
+        var store = services.AddValidatedOptions<TaskStoreOptions>(config, TaskStoreOptions.SectionName);
         var sink = services.AddValidatedOptions<ResultSinkOptions>(config, ResultSinkOptions.SectionName);
         services.AddApiAuthentication(services.AddValidatedOptions<AuthOptions>(config, AuthOptions.SectionName));
         services.AddSingleton(new ResultSinkToken(ResolveToken(sink, builder.Environment)));
@@ -44,7 +45,7 @@ public static class TaskServiceSetup
             .AddJsonTranscoding(o => o.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(Google.Rpc.BadRequest.Descriptor))
             .AddServiceOptions<ResultSinkApi>(o => o.Interceptors.Add<BearerTokenInterceptor>());
 
-        services.AddTaskStore(connectionStrings);
+        services.AddTaskStore(connectionStrings, store);
         services.AddSingleton<TaskMetrics>();
         services.AddSingleton<TaskRouter>();
         services.AddSingleton<BrokerConnection>();

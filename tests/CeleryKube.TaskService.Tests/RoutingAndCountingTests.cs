@@ -42,4 +42,31 @@ public sealed class RoutingAndCountingTests
         var error = Assert.Throws<RpcException>(() => PageToken.Decode("not a token"));
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
     }
+
+    [Theory]
+    [InlineData("Mysql")]
+    [InlineData("postgres")]
+    [InlineData("1")]
+    [InlineData("")]
+    public void An_unknown_store_provider_is_refused_naming_the_setting(string provider)
+    {
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => new TaskStoreOptions { Provider = provider }.Kind);
+        Assert.Contains("TaskStore__Provider", error.Message);
+        Assert.Contains("Postgres", error.Message);
+    }
+
+    [Theory]
+    [InlineData("Sqlite", StoreProvider.Sqlite)]
+    [InlineData("Postgres", StoreProvider.Postgres)]
+    public void The_known_store_providers_are_taken(string provider, StoreProvider expected) =>
+        Assert.Equal(expected, new TaskStoreOptions { Provider = provider }.Kind);
+
+    [Fact]
+    public void A_sqlite_connection_string_with_the_postgres_provider_is_refused_naming_both_settings()
+    {
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            Persistence.StoreDialect.For(new TaskStoreOptions { Provider = "Postgres" }, new ConnectionStringsOptions()));
+        Assert.Contains("ConnectionStrings__Tasks", error.Message);
+        Assert.Contains("TaskStore__Provider=Postgres", error.Message);
+    }
 }

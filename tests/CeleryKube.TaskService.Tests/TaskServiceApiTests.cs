@@ -5,8 +5,8 @@ using Grpc.Core;
 
 namespace CeleryKube.TaskService.Tests;
 
-[Collection(TaskServiceCollection.Name)]
-public sealed class TaskServiceApiTests(TaskServiceFixture fx)
+/// <summary>TaskService and ResultSink through a real task-service process, on each store engine.</summary>
+public abstract class TaskServiceApiTests(TaskServiceFixture fx)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
 
@@ -417,3 +417,9 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
         Assert.Contains("queue=\"small\"", text);
     }
 }
+
+[Collection(TaskServiceCollection.Name)]
+public sealed class SqliteTaskServiceApiTests(SqliteTaskServiceFixture fx) : TaskServiceApiTests(fx);
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresTaskServiceApiTests(PostgresTaskServiceFixture fx) : TaskServiceApiTests(fx);

@@ -7,9 +7,10 @@ namespace CeleryKube.TaskService.Tests;
 
 /// <summary>
 /// task-service as a real process against a private RabbitMQ node, with no workers, so tasks stay
-/// where the test puts them. The test itself plays the worker through the real ResultSink.
+/// where the test puts them. The test itself plays the worker through the real ResultSink. One
+/// subclass per store engine.
 /// </summary>
-public sealed class TaskServiceFixture : IAsyncLifetime
+public abstract class TaskServiceFixture : IAsyncLifetime
 {
     /// <summary>The input limit of this stack, small so oversize inputs are cheap.</summary>
     public const int MaxInputChars = 5000;
@@ -19,18 +20,19 @@ public sealed class TaskServiceFixture : IAsyncLifetime
     public ResultSinkService.ResultSinkServiceClient Sink { get; private set; } = null!;
     private GrpcChannel sinkChannel = null!;
 
+    /// <summary>The store settings of this engine (none for the default, SQLite).</summary>
+    protected abstract Task<IReadOnlyDictionary<string, string>> StoreSettingsAsync();
+
     public async Task InitializeAsync()
     {
-        Stack = await CeleryKubeStack.StartAsync(new StackOptions
+        var settings = new Dictionary<string, string>
         {
-            Workers = [],
-            TaskServiceSettings = new Dictionary<string, string>
-            {
-                ["Limits__MaxInputChars"] = MaxInputChars.ToString(),
-                ["Leases__Duration"] = "00:00:02",
-                ["Leases__ReaperInterval"] = "00:00:00.250",
-            },
-        });
+            ["Limits__MaxInputChars"] = MaxInputChars.ToString(),
+            ["Leases__Duration"] = "00:00:02",
+            ["Leases__ReaperInterval"] = "00:00:00.250",
+        };
+        foreach (var (key, value) in await StoreSettingsAsync()) settings[key] = value;
+        Stack = await CeleryKubeStack.StartAsync(new StackOptions { Workers = [], TaskServiceSettings = settings });
         sinkChannel = GrpcChannel.ForAddress(Stack.ResultSinkUrl);
         Sink = new ResultSinkService.ResultSinkServiceClient(sinkChannel);
     }
@@ -42,15 +44,67 @@ public sealed class TaskServiceFixture : IAsyncLifetime
         (await Tasks.SubmitLcsAsync(new SubmitLcsRequest { TextA = a, TextB = b, IdempotencyKey = key, Algorithm = algorithm },
             deadline: DateTime.UtcNow.AddSeconds(30))).Task;
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
-        sinkChannel.Dispose();
-        await Stack.DisposeAsync();
+        sinkChannel?.Dispose();
+        if (Stack is not null) await Stack.DisposeAsync();
     }
 }
 
+/// <summary>task-service on its own SQLite file (the stack's default).</summary>
+public sealed class SqliteTaskServiceFixture : TaskServiceFixture
+{
+    protected override Task<IReadOnlyDictionary<string, string>> StoreSettingsAsync() =>
+        Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>());
+}
+
+/// <summary>
+/// task-service on a database of its own on the test run's PostgreSQL server. It holds the
+/// server's fixture too, so the server stops only after the process that uses it (two collection
+/// fixtures are disposed in no promised order).
+/// </summary>
+public sealed class PostgresTaskServiceFixture : TaskServiceFixture
+{
+    private readonly PostgresServerFixture server = new();
+    private string? connectionString;
+
+    protected override async Task<IReadOnlyDictionary<string, string>> StoreSettingsAsync()
+    {
+        await server.InitializeAsync();
+        connectionString = await server.Server.CreateDatabaseAsync("taskservice");
+        return PostgresStore.Settings(connectionString);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (connectionString is not null) await server.Server.DropDatabaseAsync(connectionString);
+        await server.DisposeAsync();
+    }
+}
+
+/// <summary>How a task-service process is told to use PostgreSQL.</summary>
+public static class PostgresStore
+{
+    public static IReadOnlyDictionary<string, string> Settings(string connectionString) => new Dictionary<string, string>
+    {
+        ["TaskStore__Provider"] = "Postgres",
+        ["ConnectionStrings__Tasks"] = connectionString,
+    };
+}
+
 [CollectionDefinition(Name)]
-public sealed class TaskServiceCollection : ICollectionFixture<TaskServiceFixture>
+public sealed class TaskServiceCollection : ICollectionFixture<SqliteTaskServiceFixture>
 {
     public const string Name = "task-service process";
+}
+
+/// <summary>
+/// Every test on PostgreSQL: the run's server is started once, before the first, and stopped
+/// after the last (a stopped shared server does not start again, so there is one such collection).
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class PostgresCollection : ICollectionFixture<PostgresTaskServiceFixture>
+{
+    public const string Name = "postgres";
 }

@@ -8,9 +8,14 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CeleryKube.TaskService.Tests;
 
-/// <summary>The store's commands, savepoints and change feed, and its background loops on a fake clock.</summary>
-public sealed class TaskStoreTests
+/// <summary>The store's commands, savepoints and change feed, and its background loops on a fake clock, on each engine.</summary>
+public abstract class TaskStoreTests
 {
+    protected abstract StoreProvider Provider { get; }
+
+    private Task<InProcessStore> StartAsync(LeasesOptions? leases = null, RetentionOptions? retention = null) =>
+        InProcessStore.StartAsync(Provider, leases, retention);
+
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
 
@@ -34,7 +39,7 @@ public sealed class TaskStoreTests
     [Fact]
     public async Task A_failing_command_undoes_its_bulk_statements_while_its_batch_neighbours_commit()
     {
-        await using var s = await InProcessStore.StartAsync();
+        await using var s = await StartAsync();
         var victim = await FinishedAsync(s);
         // Queue both before either runs, so they share one transaction.
         var failing = s.Store.RunAsync<int>(async (db, ct) =>
@@ -52,7 +57,7 @@ public sealed class TaskStoreTests
     [Fact]
     public async Task Every_change_gets_a_sequence_even_from_a_raw_bulk_update_and_deletions_become_events()
     {
-        await using var s = await InProcessStore.StartAsync();
+        await using var s = await StartAsync();
         var task = await FinishedAsync(s);
         var before = s.ChangeFeed.LastChangeSeq;
 
@@ -74,7 +79,7 @@ public sealed class TaskStoreTests
     [Fact]
     public async Task A_commit_that_changes_nothing_does_not_advance_the_feed()
     {
-        await using var s = await InProcessStore.StartAsync();
+        await using var s = await StartAsync();
         var task = await SubmitAsync(s);
         await s.Store.ClaimAsync(task.Id, "w1", false, Lease, "token-w1", CancellationToken.None);
         var before = s.ChangeFeed.LastChangeSeq;
@@ -86,7 +91,7 @@ public sealed class TaskStoreTests
     [Fact]
     public async Task Rejections_name_the_kind()
     {
-        await using var s = await InProcessStore.StartAsync();
+        await using var s = await StartAsync();
         var missing = Guid.NewGuid().ToString();
         Assert.Equal(RejectionKind.NotFound, (await Assert.ThrowsAsync<TaskRejection>(() => s.Store.CancelAsync(missing, CancellationToken.None))).Kind);
         var queued = await SubmitAsync(s);
@@ -99,7 +104,7 @@ public sealed class TaskStoreTests
     [Fact]
     public async Task A_stopped_store_refuses_writes_as_unavailable()
     {
-        await using var s = await InProcessStore.StartAsync();
+        await using var s = await StartAsync();
         await s.StopAsync();
         await Assert.ThrowsAsync<TaskStoreUnavailableException>(() => SubmitAsync(s));
     }
@@ -108,7 +113,7 @@ public sealed class TaskStoreTests
     public async Task The_reaper_requeues_a_lapsed_lease_only_after_its_start_up_grace_and_the_lease_have_passed()
     {
         var leases = new LeasesOptions { Duration = TimeSpan.FromSeconds(30), ReaperInterval = TimeSpan.FromSeconds(5) };
-        await using var s = await InProcessStore.StartAsync(leases);
+        await using var s = await StartAsync(leases);
         var task = await SubmitAsync(s);
         await s.Store.ClaimAsync(task.Id, "w1", false, leases.Duration, "token-w1", CancellationToken.None);
         var reaper = s.Get<LeaseReaper>();
@@ -127,14 +132,14 @@ public sealed class TaskStoreTests
             return await StateAsync(s, task.Id) == TaskState.Queued;
         }, Wait, "the reaper to requeue the task");
         // No dispatcher runs here: the submit's row is still there, and the requeue added a second.
-        Assert.Equal(2, (await s.Reader.PendingJobsAsync(10, long.MaxValue, CancellationToken.None)).Count(j => j.TaskId == task.Id));
+        Assert.Equal(2, (await s.Store.ClaimOutboxAsync(10, long.MaxValue, CancellationToken.None)).Count(j => j.TaskId == task.Id));
     }
 
     [Fact]
     public async Task The_sweeper_deletes_finished_tasks_after_their_retention_and_keeps_the_rest()
     {
         var retention = new RetentionOptions { Succeeded = TimeSpan.FromHours(1), SweepInterval = TimeSpan.FromMinutes(1) };
-        await using var s = await InProcessStore.StartAsync(retention: retention);
+        await using var s = await StartAsync(retention: retention);
         var done = await FinishedAsync(s);
         var queued = await SubmitAsync(s);
         var sweeper = s.Get<RetentionSweeper>();
@@ -150,4 +155,15 @@ public sealed class TaskStoreTests
         }, Wait, "the sweeper to delete the finished task");
         Assert.Equal(TaskState.Pending, await StateAsync(s, queued.Id));
     }
+}
+
+public sealed class SqliteTaskStoreTests : TaskStoreTests
+{
+    protected override StoreProvider Provider => StoreProvider.Sqlite;
+}
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresTaskStoreTests : TaskStoreTests
+{
+    protected override StoreProvider Provider => StoreProvider.Postgres;
 }

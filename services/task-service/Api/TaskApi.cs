@@ -99,29 +99,12 @@ public sealed class TaskApi(
         var seen = changeFeed.LastChangeSeq;
         // Tell the client the stream is live before the first change arrives.
         await context.WriteResponseHeadersAsync(new Metadata());
-        while (!cancellationToken.IsCancellationRequested)
+        await foreach (var change in reader.FollowAsync(changeFeed, seen, ids, queue, cancellationToken))
         {
-            var nextCommit = changeFeed.NextCommitAsync();
-            var upTo = changeFeed.LastChangeSeq;
-            if (upTo > seen)
-            {
-                foreach (var change in await reader.ChangesAsync(seen, upTo, ids, queue, cancellationToken))
-                {
-                    var update = change.Task is { } task
-                        ? new WatchTasksResponse { Task = task.ToProto() }
-                        : new WatchTasksResponse { Task = new LcsTask { Id = change.TaskId, Queue = change.Queue }, Deleted = true };
-                    await responseStream.WriteAsync(update, cancellationToken);
-                }
-                seen = upTo;
-            }
-            try
-            {
-                await nextCommit.WaitAsync(cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            var update = change.Task is { } task
+                ? new WatchTasksResponse { Task = task.ToProto() }
+                : new WatchTasksResponse { Task = new LcsTask { Id = change.TaskId, Queue = change.Queue }, Deleted = true };
+            await responseStream.WriteAsync(update, cancellationToken);
         }
     }
 

@@ -16,12 +16,13 @@ namespace CeleryKube.TaskService.Broker;
 /// QUEUED and deletes their outbox rows in one write. A fresh submission is handed over in memory
 /// right after its commit (<see cref="Offer"/>), so it is published without reading it back; its
 /// outbox row stays the durable fallback: rows the memory path did not take (after a restart, a
-/// failed publish, a full hand-over queue, a requeue by the reaper) are read from the store. A
-/// crash between publish and delete republishes; StartTask and FinishTask make the duplicate harmless.
+/// failed publish, a full hand-over queue, a requeue by the reaper, another replica that died) are
+/// claimed from the store (<see cref="TaskStore.ClaimOutboxAsync"/>), so replicas sharing a store
+/// never publish the same row in the same round. A crash between publish and delete republishes;
+/// StartTask and FinishTask make the duplicate harmless.
 /// </summary>
 public sealed class OutboxDispatcher(
     BrokerConnection broker,
-    TaskReader reader,
     TaskStore store,
     TaskChangeFeed changeFeed,
     TimeProvider time,
@@ -77,7 +78,7 @@ public sealed class OutboxDispatcher(
                 if (storeHasRows)
                 {
                     storeHasRows = false;
-                    var jobs = await reader.PendingJobsAsync(MaxBatchRows, MaxBatchChars, stoppingToken);
+                    var jobs = await store.ClaimOutboxAsync(MaxBatchRows, MaxBatchChars, stoppingToken);
                     if (jobs.Count > 0) storeReadUpTo = Math.Max(storeReadUpTo, jobs[^1].OutboxId);
                     await PublishAsync(channel, jobs, stoppingToken);
                     if (jobs.Count > 0) storeHasRows = true;

@@ -14,4 +14,8 @@ public sealed class OutboxMessage
     public long CreatedAtMs { get; init; }
     /// <summary>W3C traceparent of the request that caused it, carried into the message headers.</summary>
     public string? TraceParent { get; init; }
+    /// <summary>The replica publishing it (<see cref="TaskStore.ReplicaId"/>), while its claim lasts.</summary>
+    public string? ClaimedBy { get; init; }
+    /// <summary>Unix milliseconds the claim lapses; after it any replica may publish the row.</summary>
+    public long? ClaimedUntilMs { get; init; }
 }

@@ -6,7 +6,7 @@ namespace CeleryKube.TaskService.Persistence;
 
 /// <summary>
 /// The task store's read side: committed rows only, without change tracking, each read on its own
-/// pooled context (readers run beside the single writer thanks to WAL).
+/// pooled context (on SQLite readers run beside the single writer thanks to WAL).
 /// </summary>
 public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
 {
@@ -64,30 +64,31 @@ public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
     }
 
     /// <summary>
-    /// The oldest unpublished outbox rows with what their job messages need: at most
-    /// <paramref name="maxRows"/>, and no more than <paramref name="maxChars"/> characters of text
-    /// in all (always at least one row), so a round of large jobs does not hold gigabytes at once.
+    /// Follows the change feed from <paramref name="afterSeq"/>: each commit's changes once, in
+    /// sequence (commit) order, whichever replica committed them, until cancelled.
     /// </summary>
-    public async Task<List<PendingJob>> PendingJobsAsync(int maxRows, long maxChars, CancellationToken cancellationToken)
+    public async IAsyncEnumerable<TaskChange> FollowAsync(TaskChangeFeed feed, long afterSeq, IReadOnlyCollection<string> ids, TaskQueue queue,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var heads = await (from o in db.Outbox.AsNoTracking()
-                           join t in db.Tasks on o.TaskId equals t.Id
-                           orderby o.Id
-                           select new { o.Id, t.TextALength, t.TextBLength })
-            .Take(maxRows).ToListAsync(cancellationToken);
-        if (heads.Count == 0) return [];
-        var take = 1;
-        long chars = heads[0].TextALength + heads[0].TextBLength;
-        while (take < heads.Count && (chars += heads[take].TextALength + heads[take].TextBLength) <= maxChars) take++;
-        var lastId = heads[take - 1].Id;
-        return await (from o in db.Outbox.AsNoTracking()
-                      join t in db.Tasks on o.TaskId equals t.Id
-                      join i in db.TaskInputs on o.TaskId equals i.TaskId
-                      where o.Id <= lastId
-                      orderby o.Id
-                      select new PendingJob(o.Id, t.Id, t.Queue, t.Algorithm, t.CreatedAtMs, t.State, i.TextA, i.TextB, o.TraceParent))
-            .Take(take).ToListAsync(cancellationToken);
+        var seen = afterSeq;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var nextCommit = feed.NextCommitAsync();
+            var upTo = feed.LastChangeSeq;
+            if (upTo > seen)
+            {
+                foreach (var change in await ChangesAsync(seen, upTo, ids, queue, cancellationToken)) yield return change;
+                seen = upTo;
+            }
+            try
+            {
+                await nextCommit.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
+        }
     }
 
     /// <summary>Workers that heartbeated at or after <paramref name="sinceMs"/>.</summary>

@@ -21,30 +21,41 @@ public sealed class TaskStore
         this.time = time;
     }
 
+    /// <summary>
+    /// How long a replica's claim on an outbox row lasts. A replica that publishes renews it with
+    /// every claim round; one that died lets it lapse, and another replica publishes the row (a
+    /// duplicate message is harmless: StartTask lets one attempt run).
+    /// </summary>
+    public static readonly TimeSpan OutboxClaimLease = TimeSpan.FromSeconds(15);
+
+    /// <summary>This process among the replicas sharing the store (the owner of its outbox claims).</summary>
+    public string ReplicaId { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
+
     /// <summary>The store's clock in Unix milliseconds.</summary>
     public long NowMs => time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>
     /// Stores a new task with its texts and its outbox row in one commit, or returns the task an
-    /// earlier submission with the same idempotency key created.
+    /// earlier submission with the same idempotency key created (also one committed a moment ago
+    /// through another replica). The outbox row starts claimed by this replica, whose dispatcher
+    /// gets it in memory.
     /// </summary>
     public Task<SubmitOutcome> SubmitAsync(TaskRecord task, string textA, string textB, string? traceParent, CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
-            if (task.IdempotencyKey is { } key)
-            {
-                var existing = await scope.Db.Tasks.AsNoTracking().SingleOrDefaultAsync(t => t.IdempotencyKey == key, ct);
-                if (existing is not null) return new SubmitOutcome(existing, false, 0);
-            }
-            var outboxId = scope.Sql.InsertSubmitted(task, textA, textB, traceParent);
-            return new SubmitOutcome(task, true, outboxId);
+            var claimedUntil = NowMs + (long)OutboxClaimLease.TotalMilliseconds;
+            if (scope.Sql.InsertSubmitted(task, textA, textB, traceParent, ReplicaId, claimedUntil) is { } outboxId)
+                return new SubmitOutcome(task, true, outboxId);
+            var key = task.IdempotencyKey;
+            var existing = await scope.Db.Tasks.AsNoTracking().SingleAsync(t => t.IdempotencyKey == key, ct);
+            return new SubmitOutcome(existing, false, 0);
         }, cancellationToken);
 
     /// <summary>A worker claims a task for one attempt (StartTask); the attempt's reports must present <paramref name="claimToken"/>.</summary>
     public Task<ClaimOutcome> ClaimAsync(string taskId, string workerId, bool redelivered, TimeSpan lease, string claimToken, CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
-            var task = await WriteStatements.FindAsync(scope.Db, taskId);
+            var task = await scope.Sql.FindAsync(scope.Db, taskId);
             if (task is null) return new ClaimOutcome(StartDecision.SkipNotFound, 0, TaskQueue.Unspecified, null);
             var decision = task.Claim(workerId, redelivered, NowMs, lease, ClaimToken.Hash(claimToken));
             scope.Sql.Save(task);
@@ -56,7 +67,7 @@ public sealed class TaskStore
         CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
-            var task = await WriteStatements.FindAsync(scope.Db, taskId);
+            var task = await scope.Sql.FindAsync(scope.Db, taskId);
             if (task is null) return new FinishOutcome(StartDecision.SkipNotFound, 0, TaskState.Unspecified, TaskQueue.Unspecified);
             var decision = task.ClaimAndComplete(workerId, redelivered, NowMs, runTime, result, error);
             scope.Sql.Save(task);
@@ -67,7 +78,7 @@ public sealed class TaskStore
     public Task<ProgressAnswer> ReportProgressAsync(string taskId, int attempt, string claimToken, double progress, TimeSpan lease, CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
-            var task = await WriteStatements.FindAsync(scope.Db, taskId);
+            var task = await scope.Sql.FindAsync(scope.Db, taskId);
             if (task is null) return new ProgressAnswer(true, "task was deleted");
             var answer = task.RecordProgress(attempt, claimToken, progress, NowMs, lease);
             scope.Sql.Save(task);
@@ -79,7 +90,7 @@ public sealed class TaskStore
         CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
-            var task = await WriteStatements.FindAsync(scope.Db, taskId) ?? throw TaskRejection.NotFound(taskId);
+            var task = await scope.Sql.FindAsync(scope.Db, taskId) ?? throw TaskRejection.NotFound(taskId);
             var now = NowMs;
             var applied = task.Complete(attempt, claimToken, result, error, cancelled, now);
             scope.Sql.Save(task);
@@ -91,7 +102,7 @@ public sealed class TaskStore
     public Task<TaskRecord> CancelAsync(string taskId, CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
-            var task = await WriteStatements.FindAsync(scope.Db, taskId) ?? throw TaskRejection.NotFound(taskId);
+            var task = await scope.Sql.FindAsync(scope.Db, taskId) ?? throw TaskRejection.NotFound(taskId);
             task.RequestCancel(NowMs);
             scope.Sql.Save(task);
             return task;
@@ -112,6 +123,40 @@ public sealed class TaskStore
     public Task<int> DeleteAllFinishedAsync(CancellationToken cancellationToken) =>
         writer.WriteAsync((scope, ct) => scope.Db.Tasks.Where(TaskRecord.Finished).ExecuteDeleteAsync(ct), cancellationToken);
 
+    /// <summary>
+    /// Claims the oldest outbox rows no other replica holds (unclaimed, lapsed, or already this
+    /// replica's) for <see cref="OutboxClaimLease"/>, and returns what their job messages need: at
+    /// most <paramref name="maxRows"/>, and no more than <paramref name="maxChars"/> characters of
+    /// text in all (always at least one row), so a round of large jobs does not hold gigabytes at
+    /// once. Replicas claiming at the same moment get disjoint rows.
+    /// </summary>
+    public Task<List<PendingJob>> ClaimOutboxAsync(int maxRows, long maxChars, CancellationToken cancellationToken) =>
+        writer.WriteAsync(async (scope, ct) =>
+        {
+            var now = NowMs;
+            var me = ReplicaId;
+            var heads = await (from o in scope.Db.Outbox.AsNoTracking()
+                               join t in scope.Db.Tasks on o.TaskId equals t.Id
+                               where o.ClaimedUntilMs == null || o.ClaimedUntilMs < now || o.ClaimedBy == me
+                               orderby o.Id
+                               select new { o.Id, t.TextALength, t.TextBLength })
+                .Take(maxRows).ToListAsync(ct);
+            if (heads.Count == 0) return [];
+            var take = 1;
+            long chars = heads[0].TextALength + heads[0].TextBLength;
+            while (take < heads.Count && (chars += heads[take].TextALength + heads[take].TextBLength) <= maxChars) take++;
+            var lastId = heads[take - 1].Id;
+            var until = now + (long)OutboxClaimLease.TotalMilliseconds;
+            await scope.Db.Database.ExecuteSqlRawAsync(scope.Dialect.ClaimOutboxSql, [me, until, lastId, now], ct);
+            return await (from o in scope.Db.Outbox.AsNoTracking()
+                          join t in scope.Db.Tasks on o.TaskId equals t.Id
+                          join i in scope.Db.TaskInputs on o.TaskId equals i.TaskId
+                          where o.ClaimedBy == me && o.ClaimedUntilMs == until && o.Id <= lastId
+                          orderby o.Id
+                          select new PendingJob(o.Id, t.Id, t.Queue, t.Algorithm, t.CreatedAtMs, t.State, i.TextA, i.TextB, o.TraceParent))
+                .ToListAsync(ct);
+        }, cancellationToken);
+
     /// <summary>The broker confirmed these outbox rows: delete them and mark their tasks QUEUED.</summary>
     public Task MarkPublishedAsync(IReadOnlyCollection<(long OutboxId, string TaskId)> published, CancellationToken cancellationToken) =>
         writer.WriteAsync((scope, _) =>
@@ -125,7 +170,7 @@ public sealed class TaskStore
     public Task FailDeadLetteredAsync(string taskId, string reason, CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
-            var task = await WriteStatements.FindAsync(scope.Db, taskId);
+            var task = await scope.Sql.FindAsync(scope.Db, taskId);
             if (task is null) return false;
             task.FailDeadLettered(reason, NowMs);
             scope.Sql.Save(task);
@@ -135,13 +180,16 @@ public sealed class TaskStore
     /// <summary>
     /// Puts running tasks whose lease lapsed back on their queue (through the outbox), ends those
     /// being cancelled, and removes worker registrations older than <paramref name="workerExpiry"/>.
-    /// Returns how many tasks were requeued.
+    /// Returns how many tasks were requeued. With several replicas one reaps at a time (the others
+    /// skip the round), and a task another transaction holds (a report renewing its lease) waits
+    /// for the next round.
     /// </summary>
     public Task<int> ReapAsync(TimeSpan workerExpiry, int limit, CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
+            if (!await scope.TryLockRoundAsync(StoreRounds.LeaseReaper, ct)) return 0;
             var now = NowMs;
-            var lapsed = await scope.Db.Tasks.Where(TaskRecord.LeaseLapsedBefore(now))
+            var lapsed = await scope.Db.Tasks.TagWith(RowLocks.ForUpdateSkipLocked).Where(TaskRecord.LeaseLapsedBefore(now))
                 .OrderBy(t => t.LeaseExpiresAtMs).Take(limit).ToListAsync(ct);
             var requeued = 0;
             foreach (var task in lapsed)
@@ -158,11 +206,12 @@ public sealed class TaskStore
     /// <summary>
     /// Deletes finished tasks older than their state's retention, and tombstones of deletions
     /// committed up to <paramref name="tombstonesUpToSeq"/> (no live watcher still needs those).
-    /// Returns how many tasks were deleted.
+    /// Returns how many tasks were deleted. With several replicas one sweeps at a time.
     /// </summary>
     public Task<int> SweepAsync(Func<TaskState, TimeSpan> retention, long tombstonesUpToSeq, CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
+            if (!await scope.TryLockRoundAsync(StoreRounds.RetentionSweep, ct)) return 0;
             var now = NowMs;
             var deleted = 0;
             foreach (var state in TaskRecord.FinalStates)
@@ -179,22 +228,20 @@ public sealed class TaskStore
         writer.WriteAsync(async (scope, ct) =>
         {
             var now = NowMs;
-            var worker = await scope.Db.Workers.FindAsync([heartbeat.WorkerId], ct);
-            if (worker is null)
-            {
-                worker = new WorkerRecord { WorkerId = heartbeat.WorkerId };
-                scope.Db.Workers.Add(worker);
-            }
-            worker.Queue = heartbeat.Queue;
-            worker.Concurrency = heartbeat.Concurrency;
-            worker.Active = heartbeat.Active;
-            worker.Processed = heartbeat.Processed;
-            worker.ControlAddress = heartbeat.ControlAddress;
-            worker.LastHeartbeatMs = now;
+            // An upsert: a worker that moved to another replica may heartbeat through both at once.
+            await scope.Db.Database.ExecuteSqlAsync($"""
+                INSERT INTO workers ("WorkerId", "Queue", "Concurrency", "Active", "Processed", "ControlAddress", "LastHeartbeatMs")
+                VALUES ({heartbeat.WorkerId}, {(int)heartbeat.Queue}, {heartbeat.Concurrency}, {heartbeat.Active}, {heartbeat.Processed},
+                    {heartbeat.ControlAddress}, {now})
+                ON CONFLICT ("WorkerId") DO UPDATE SET "Queue" = excluded."Queue", "Concurrency" = excluded."Concurrency",
+                    "Active" = excluded."Active", "Processed" = excluded."Processed", "ControlAddress" = excluded."ControlAddress",
+                    "LastHeartbeatMs" = excluded."LastHeartbeatMs"
+                """, ct);
             if (heartbeat.RunningTaskIds.Count > 0)
             {
                 var running = heartbeat.RunningTaskIds;
-                foreach (var task in await scope.Db.Tasks.Where(t => running.Contains(t.Id)).ToListAsync(ct))
+                // Locked in id order, so two transactions renewing overlapping sets cannot deadlock.
+                foreach (var task in await scope.Db.Tasks.TagWith(RowLocks.ForUpdate).Where(t => running.Contains(t.Id)).OrderBy(t => t.Id).ToListAsync(ct))
                     task.RenewLease(heartbeat.WorkerId, now, lease);
             }
             return true;

@@ -1,20 +1,19 @@
 using CeleryKube.TaskService.Options;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CeleryKube.TaskService.Persistence;
 
-/// <summary>Registers the task store and brings its schema up to date at start-up.</summary>
+/// <summary>Registers the task store on the configured engine and brings its schema up to date at start-up.</summary>
 public static class TaskStoreSetup
 {
     /// <summary>Adds the DbContext factory, the single writer, the store's commands and reads, and the change feed.</summary>
-    public static IServiceCollection AddTaskStore(this IServiceCollection services, ConnectionStringsOptions connectionStrings)
+    public static IServiceCollection AddTaskStore(this IServiceCollection services, ConnectionStringsOptions connectionStrings,
+        TaskStoreOptions? store = null)
     {
-        var builder = new SqliteConnectionStringBuilder(connectionStrings.Tasks) { Pooling = true };
-        services.AddPooledDbContextFactory<TasksDbContext>(o => o
-            .UseSqlite(builder.ToString())
-            .AddInterceptors(new SqlitePragmas()));
+        var dialect = StoreDialect.For(store ?? new TaskStoreOptions(), connectionStrings);
+        services.AddSingleton(dialect);
+        dialect.AddContexts(services);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<TaskChangeFeed>();
         services.AddSingleton<TaskStoreWriter>();
@@ -24,16 +23,11 @@ public static class TaskStoreSetup
         return services;
     }
 
-    /// <summary>Creates the database folder and applies pending EF Core migrations.</summary>
+    /// <summary>Applies pending EF Core migrations of the configured engine (creating a SQLite file's folder first).</summary>
     public static async Task MigrateTaskStoreAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
     {
         var contexts = services.GetRequiredService<IDbContextFactory<TasksDbContext>>();
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var file = new SqliteConnectionStringBuilder(db.Database.GetConnectionString()).DataSource;
-        var folder = Path.GetDirectoryName(Path.GetFullPath(file));
-        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
-        await db.Database.MigrateAsync(cancellationToken);
-        // WAL lets readers run beside the single writer; it sticks to the file once set.
-        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        await services.GetRequiredService<StoreDialect>().MigrateAsync(db, cancellationToken);
     }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using CeleryKube.ServiceDefaults;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -9,19 +8,23 @@ namespace CeleryKube.TaskService.Persistence;
 
 /// <summary>
 /// The only writer of the task store. <see cref="TaskStore"/> queues small commands; the writer
-/// runs whatever has queued up in one SQLite transaction, so under load many submits, claims and
+/// runs whatever has queued up in one transaction, so under load many submits, claims and
 /// reports share one commit (one fsync) instead of paying for their own. Each command still
 /// succeeds or fails alone: it runs under its own savepoint, so a failing command undoes all it
 /// did, bulk statements included. Before the commit the transaction's changes are stamped with
 /// the next change sequence (<see cref="ChangeStamp"/>). The writer keeps one connection with its
 /// hot statements prepared (<see cref="WriteStatements"/>) and opens a fresh one after a failed commit.
+/// On PostgreSQL every replica has its own writer; a command that lost a deadlock to another
+/// replica's transaction is run again under a fresh savepoint.
 /// </summary>
 internal sealed class TaskStoreWriter(
     IDbContextFactory<TasksDbContext> contexts,
+    StoreDialect dialect,
     TaskChangeFeed changeFeed,
     ILogger<TaskStoreWriter> logger) : BackgroundService
 {
     private const int MaxBatch = 512;
+    private const int MaxRunsPerCommand = 3;
     // Commits and writes per commit say how well grouping works under load (the pipeline benchmark reads them).
     private static readonly Counter<long> Commits = Telemetry.Meter.CreateCounter<long>("celerykube.store.commits", description: "Task store transactions committed");
     private static readonly Counter<long> Writes = Telemetry.Meter.CreateCounter<long>("celerykube.store.writes", description: "Write commands committed");
@@ -73,25 +76,32 @@ internal sealed class TaskStoreWriter(
         try
         {
             var (context, sql) = await OpenAsync(stoppingToken);
-            var scope = new WriteScope(context, sql);
+            var scope = new WriteScope(context, sql, dialect);
             await using var transaction = await context.Database.BeginTransactionAsync(stoppingToken);
-            sql.Enlist((SqliteTransaction)transaction.GetDbTransaction());
+            sql.Enlist(transaction.GetDbTransaction());
             foreach (var command in batch)
             {
-                sql.BeginCommand();
-                scope.OutboxRowsAdded = false;
-                try
+                for (var run = 1; ; run++)
                 {
-                    await command.RunAsync(scope, stoppingToken);
-                    if (context.ChangeTracker.HasChanges()) await context.SaveChangesAsync(stoppingToken);
-                    sql.EndCommand();
-                    done.Add(command);
-                    outboxRowsAdded |= scope.OutboxRowsAdded;
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-                {
-                    sql.UndoCommand();
-                    command.Fail(ex);
+                    sql.BeginCommand();
+                    scope.OutboxRowsAdded = false;
+                    try
+                    {
+                        await command.RunAsync(scope, stoppingToken);
+                        if (context.ChangeTracker.HasChanges()) await context.SaveChangesAsync(stoppingToken);
+                        sql.EndCommand();
+                        done.Add(command);
+                        outboxRowsAdded |= scope.OutboxRowsAdded;
+                        break;
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                    {
+                        sql.UndoCommand();
+                        context.ChangeTracker.Clear();
+                        if (run < MaxRunsPerCommand && dialect.IsTransient(ex)) continue;
+                        command.Fail(ex);
+                        break;
+                    }
                 }
                 context.ChangeTracker.Clear();
             }
@@ -122,7 +132,7 @@ internal sealed class TaskStoreWriter(
         // Each command has its own savepoint; EF's own would only cover SaveChanges.
         db.Database.AutoSavepointsEnabled = false;
         await db.Database.OpenConnectionAsync(cancellationToken);
-        statements = new WriteStatements((SqliteConnection)db.Database.GetDbConnection());
+        statements = new WriteStatements(db.Database.GetDbConnection(), dialect);
         return (db, statements);
     }
 
@@ -152,8 +162,18 @@ internal sealed class TaskStoreWriter(
 }
 
 /// <summary>What a write command works with: the transaction's context and prepared statements, and a note of new outbox rows.</summary>
-internal sealed class WriteScope(TasksDbContext db, WriteStatements sql)
+internal sealed class WriteScope(TasksDbContext db, WriteStatements sql, StoreDialect dialect)
 {
+    /// <summary>The engine's differences (outbox claims, round locks).</summary>
+    public StoreDialect Dialect { get; } = dialect;
+
+    /// <summary>
+    /// Takes the lock of background round <paramref name="round"/> until commit; false when another
+    /// replica runs that round now (this one skips it: the other does the work).
+    /// </summary>
+    public Task<bool> TryLockRoundAsync(long round, CancellationToken cancellationToken) =>
+        Dialect.TryLockRoundAsync(Db.Database.GetDbConnection(), round, cancellationToken);
+
     /// <summary>The context, inside the writer's transaction.</summary>
     public TasksDbContext Db { get; } = db;
 

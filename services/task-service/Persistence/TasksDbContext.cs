@@ -6,9 +6,11 @@ namespace CeleryKube.TaskService.Persistence;
 /// <summary>
 /// The task store: tasks, their inputs, the outbox, the worker registry, and tombstones of deleted
 /// tasks for the change feed. Change stamping is done by triggers and <see cref="ChangeStamp"/>
-/// (see the ChangeFeed migration), so no statement can change a task without a change event.
+/// (see each provider's change-feed migration), so no statement can change a task without a change
+/// event. One model for every provider; each provider has its own context type only so that its
+/// migration set is its own (EF Core's "migrations with multiple providers").
 /// </summary>
-public sealed class TasksDbContext(DbContextOptions<TasksDbContext> options) : DbContext(options)
+public abstract class TasksDbContext(DbContextOptions options) : DbContext(options)
 {
     /// <summary>Tasks.</summary>
     public DbSet<TaskRecord> Tasks => Set<TaskRecord>();
@@ -26,8 +28,7 @@ public sealed class TasksDbContext(DbContextOptions<TasksDbContext> options) : D
     {
         model.Entity<TaskRecord>(e =>
         {
-            // AFTER triggers stamp changes (ChangeStamp.Triggers); SQLite's RETURNING does not mix with them.
-            e.ToTable("tasks", tb => tb.UseSqlReturningClause(false));
+            e.ToTable("tasks");
             e.HasKey(t => t.Id);
             e.Property(t => t.Id).HasMaxLength(36);
             e.Property(t => t.State);
@@ -54,7 +55,8 @@ public sealed class TasksDbContext(DbContextOptions<TasksDbContext> options) : D
             // Retention sweeps, throughput history and the lease reaper.
             e.HasIndex(t => new { t.State, t.FinishedAtMs });
             e.HasIndex(t => new { t.State, t.LeaseExpiresAtMs });
-            e.HasIndex(t => t.IdempotencyKey).IsUnique().HasFilter("IdempotencyKey IS NOT NULL");
+            // No filter: NULLs repeat in a unique index on every engine (and a filter's column name would be provider-specific SQL).
+            e.HasIndex(t => t.IdempotencyKey).IsUnique();
         });
         model.Entity<TaskInput>(e =>
         {
@@ -66,6 +68,7 @@ public sealed class TasksDbContext(DbContextOptions<TasksDbContext> options) : D
             e.ToTable("outbox");
             e.HasKey(o => o.Id);
             e.Property(o => o.Id).ValueGeneratedOnAdd();
+            e.Property(o => o.ClaimedBy).HasMaxLength(200);
             // Deleting a task (by request or retention) takes its unpublished message with it.
             e.HasOne<TaskRecord>().WithMany().HasForeignKey(o => o.TaskId).OnDelete(DeleteBehavior.Cascade);
         });
@@ -82,3 +85,18 @@ public sealed class TasksDbContext(DbContextOptions<TasksDbContext> options) : D
         });
     }
 }
+
+/// <summary>The task store on SQLite; its migrations are in <c>Persistence/Migrations/Sqlite</c>.</summary>
+public sealed class SqliteTasksDbContext(DbContextOptions<SqliteTasksDbContext> options) : TasksDbContext(options)
+{
+    /// <inheritdoc />
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        base.OnModelCreating(model);
+        // AFTER triggers stamp changes (see ChangeStamp); SQLite's RETURNING does not mix with them.
+        model.Entity<TaskRecord>().ToTable("tasks", tb => tb.UseSqlReturningClause(false));
+    }
+}
+
+/// <summary>The task store on PostgreSQL; its migrations are in <c>Persistence/Migrations/Postgres</c>.</summary>
+public sealed class PostgresTasksDbContext(DbContextOptions<PostgresTasksDbContext> options) : TasksDbContext(options);

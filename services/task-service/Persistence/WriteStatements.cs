@@ -1,5 +1,6 @@
+using System.Data;
+using System.Data.Common;
 using CeleryKube.TaskService.Domain;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
 namespace CeleryKube.TaskService.Persistence;
@@ -8,64 +9,74 @@ namespace CeleryKube.TaskService.Persistence;
 /// The hot path's SQL, prepared once on the writer's connection: a savepoint per command, the
 /// three inserts of a submit, loading a task without change tracking and writing its state back
 /// in one statement. Cold commands (reaper, sweeper, deletes, heartbeats) use EF Core as usual.
+/// The text runs unchanged on SQLite and PostgreSQL (quoted identifiers, <c>@</c> parameters with
+/// their types, <c>ON CONFLICT</c>, <c>RETURNING</c>); only the change stamp is the dialect's.
 /// </summary>
 internal sealed class WriteStatements : IDisposable
 {
-    private readonly SqliteCommand savepoint;
-    private readonly SqliteCommand release;
-    private readonly SqliteCommand rollback;
-    private readonly SqliteCommand insertTask;
-    private readonly SqliteCommand insertInput;
-    private readonly SqliteCommand insertOutbox;
-    private readonly SqliteCommand updateTask;
-    private readonly SqliteCommand confirmTask;
-    private readonly SqliteCommand deleteOutbox;
-    private readonly SqliteCommand stampRows;
-    private readonly SqliteCommand advanceSeq;
-    private readonly SqliteCommand readSeq;
-    private readonly List<SqliteCommand> all = [];
+    private readonly DbCommand savepoint;
+    private readonly DbCommand release;
+    private readonly DbCommand rollback;
+    private readonly DbCommand insertTask;
+    private readonly DbCommand insertInput;
+    private readonly DbCommand insertOutbox;
+    private readonly DbCommand updateTask;
+    private readonly DbCommand confirmTask;
+    private readonly DbCommand deleteOutbox;
+    private readonly DbCommand readSeq;
+    private readonly Func<long> stamp;
+    private readonly List<DbCommand> all = [];
 
-    // Tracking-free, compiled once: EF materializes the aggregate (private setters and all).
-    private static readonly Func<TasksDbContext, string, Task<TaskRecord?>> FindTask =
-        EF.CompileAsyncQuery((TasksDbContext db, string id) => db.Tasks.AsNoTracking().FirstOrDefault(t => t.Id == id));
+    // Tracking-free, compiled once per connection (a compiled query belongs to one model, and each
+    // engine has its own): EF materializes the aggregate (private setters and all). The row stays
+    // locked until commit on engines with row locks: the command decides from it.
+    private readonly Func<TasksDbContext, string, Task<TaskRecord?>> findTask =
+        EF.CompileAsyncQuery((TasksDbContext db, string id) => db.Tasks.TagWith(RowLocks.ForUpdate).AsNoTracking().FirstOrDefault(t => t.Id == id));
 
-    public WriteStatements(SqliteConnection connection)
+    public WriteStatements(DbConnection connection, StoreDialect dialect)
     {
+        const DbType text = DbType.String, int32 = DbType.Int32, int64 = DbType.Int64;
         savepoint = Prepare(connection, "SAVEPOINT command");
-        release = Prepare(connection, "RELEASE command");
-        rollback = Prepare(connection, "ROLLBACK TO command");
+        release = Prepare(connection, "RELEASE SAVEPOINT command");
+        rollback = Prepare(connection, "ROLLBACK TO SAVEPOINT command");
+        // A second submission with the same key inserts nothing (on PostgreSQL it first waits for
+        // the other transaction holding that key to end); the caller then reads the winner's task.
         insertTask = Prepare(connection, """
-            INSERT INTO tasks (Id, State, Queue, Algorithm, TextALength, TextBLength, Attempts, CreatedAtMs, UpdatedAtMs, ChangeSeq,
-                Progress, CancelRequested, IdempotencyKey)
-            VALUES ($id, $state, $queue, $algorithm, $a, $b, 0, $now, $now, 0, 0, 0, $key)
-            """, "$id", "$state", "$queue", "$algorithm", "$a", "$b", "$now", "$key");
-        insertInput = Prepare(connection, "INSERT INTO task_inputs (TaskId, TextA, TextB) VALUES ($id, $a, $b)", "$id", "$a", "$b");
-        insertOutbox = Prepare(connection, "INSERT INTO outbox (TaskId, CreatedAtMs, TraceParent) VALUES ($id, $now, $trace) RETURNING Id",
-            "$id", "$now", "$trace");
+            INSERT INTO tasks ("Id", "State", "Queue", "Algorithm", "TextALength", "TextBLength", "Attempts", "CreatedAtMs", "UpdatedAtMs",
+                "ChangeSeq", "Progress", "CancelRequested", "IdempotencyKey")
+            VALUES (@id, @state, @queue, @algorithm, @a, @b, 0, @now, @now, 0, 0, FALSE, @key)
+            ON CONFLICT ("IdempotencyKey") DO NOTHING
+            """, ("id", text), ("state", int32), ("queue", int32), ("algorithm", int32), ("a", int32), ("b", int32), ("now", int64), ("key", text));
+        insertInput = Prepare(connection, """INSERT INTO task_inputs ("TaskId", "TextA", "TextB") VALUES (@id, @a, @b)""",
+            ("id", text), ("a", text), ("b", text));
+        insertOutbox = Prepare(connection, """
+            INSERT INTO outbox ("TaskId", "CreatedAtMs", "TraceParent", "ClaimedBy", "ClaimedUntilMs")
+            VALUES (@id, @now, @trace, @by, @until) RETURNING "Id"
+            """, ("id", text), ("now", int64), ("trace", text), ("by", text), ("until", int64));
         updateTask = Prepare(connection, """
-            UPDATE tasks SET State = $state, Attempts = $attempts, WorkerId = $worker, StartedAtMs = $started, FinishedAtMs = $finished,
-                UpdatedAtMs = $updated, Progress = $progress, ResultLength = $length, ResultSubstring = $substring,
-                ResultOffsetA = $offsetA, ResultOffsetB = $offsetB, Error = $error, CancelRequested = $cancel, LeaseExpiresAtMs = $lease,
-                ClaimTokenHash = $claim
-            WHERE Id = $id
-            """, "$state", "$attempts", "$worker", "$started", "$finished", "$updated", "$progress", "$length", "$substring",
-            "$offsetA", "$offsetB", "$error", "$cancel", "$lease", "$claim", "$id");
-        confirmTask = Prepare(connection, "UPDATE tasks SET State = $to, UpdatedAtMs = $now WHERE Id = $id AND State = $from",
-            "$to", "$now", "$id", "$from");
-        deleteOutbox = Prepare(connection, "DELETE FROM outbox WHERE Id = $id", "$id");
-        stampRows = Prepare(connection, ChangeStamp.StampRows);
-        advanceSeq = Prepare(connection, ChangeStamp.Advance);
+            UPDATE tasks SET "State" = @state, "Attempts" = @attempts, "WorkerId" = @worker, "StartedAtMs" = @started,
+                "FinishedAtMs" = @finished, "UpdatedAtMs" = @updated, "Progress" = @progress, "ResultLength" = @length,
+                "ResultSubstring" = @substring, "ResultOffsetA" = @offsetA, "ResultOffsetB" = @offsetB, "Error" = @error,
+                "CancelRequested" = @cancel, "LeaseExpiresAtMs" = @lease, "ClaimTokenHash" = @claim
+            WHERE "Id" = @id
+            """, ("state", int32), ("attempts", int32), ("worker", text), ("started", int64), ("finished", int64), ("updated", int64),
+            ("progress", DbType.Double), ("length", int32), ("substring", text), ("offsetA", int32), ("offsetB", int32), ("error", text),
+            ("cancel", DbType.Boolean), ("lease", int64), ("claim", text), ("id", text));
+        confirmTask = Prepare(connection, """UPDATE tasks SET "State" = @to, "UpdatedAtMs" = @now WHERE "Id" = @id AND "State" = @from""",
+            ("to", int32), ("now", int64), ("id", text), ("from", int32));
+        deleteOutbox = Prepare(connection, """DELETE FROM outbox WHERE "Id" = @id""", ("id", int64));
         readSeq = Prepare(connection, ChangeStamp.Read);
+        stamp = dialect.PrepareStamp(sql => Prepare(connection, sql));
     }
 
     /// <summary>The change feed's latest sequence number.</summary>
     public long LastChangeSeq() => (long)readSeq.ExecuteScalar()!;
 
     /// <summary>Stamps this transaction's changes (see <see cref="ChangeStamp"/>); returns the feed's latest sequence number.</summary>
-    public long StampChanges() => (long)(stampRows.ExecuteNonQuery() > 0 ? advanceSeq : readSeq).ExecuteScalar()!;
+    public long StampChanges() => stamp();
 
     /// <summary>Enlists every statement in the writer's current transaction.</summary>
-    public void Enlist(SqliteTransaction transaction)
+    public void Enlist(DbTransaction transaction)
     {
         foreach (var command in all) command.Transaction = transaction;
     }
@@ -83,20 +94,24 @@ internal sealed class WriteStatements : IDisposable
         release.ExecuteNonQuery();
     }
 
-    /// <summary>Inserts a new task, its texts and its outbox row; returns the outbox row's id.</summary>
-    public long InsertSubmitted(TaskRecord task, string textA, string textB, string? traceParent)
+    /// <summary>
+    /// Inserts a new task, its texts and its outbox row (claimed by <paramref name="claimedBy"/>
+    /// until <paramref name="claimedUntilMs"/>, for the in-memory hand-over); returns the outbox
+    /// row's id, or null when a task with the same idempotency key exists (nothing is inserted).
+    /// </summary>
+    public long? InsertSubmitted(TaskRecord task, string textA, string textB, string? traceParent, string claimedBy, long claimedUntilMs)
     {
         Bind(insertTask, task.Id, (int)task.State, (int)task.Queue, (int)task.Algorithm, task.TextALength, task.TextBLength, task.CreatedAtMs,
             task.IdempotencyKey);
-        insertTask.ExecuteNonQuery();
+        if (insertTask.ExecuteNonQuery() == 0) return null;
         Bind(insertInput, task.Id, textA, textB);
         insertInput.ExecuteNonQuery();
-        Bind(insertOutbox, task.Id, task.CreatedAtMs, traceParent);
+        Bind(insertOutbox, task.Id, task.CreatedAtMs, traceParent, claimedBy, claimedUntilMs);
         return (long)insertOutbox.ExecuteScalar()!;
     }
 
-    /// <summary>The task as stored, untracked, or null.</summary>
-    public static Task<TaskRecord?> FindAsync(TasksDbContext db, string id) => FindTask(db, id);
+    /// <summary>The task as stored, untracked, or null (locked until commit where the engine has row locks).</summary>
+    public Task<TaskRecord?> FindAsync(TasksDbContext db, string id) => findTask(db, id);
 
     /// <summary>Writes back a task's state after a transition (the triggers decide whether it is a visible change).</summary>
     public void Save(TaskRecord t)
@@ -121,17 +136,23 @@ internal sealed class WriteStatements : IDisposable
         foreach (var command in all) command.Dispose();
     }
 
-    private SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] parameters)
+    private DbCommand Prepare(DbConnection connection, string sql, params (string Name, DbType Type)[] parameters)
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;
-        foreach (var name in parameters) command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        foreach (var (name, type) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.DbType = type;
+            command.Parameters.Add(parameter);
+        }
         command.Prepare();
         all.Add(command);
         return command;
     }
 
-    private static void Bind(SqliteCommand command, params object?[] values)
+    private static void Bind(DbCommand command, params object?[] values)
     {
         for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i] ?? DBNull.Value;
     }

@@ -2,19 +2,16 @@
 using CeleryKube.TaskService.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
 
-namespace CeleryKube.TaskService.Persistence.Migrations
+namespace CeleryKube.TaskService.Persistence.Migrations.Sqlite
 {
-    [DbContext(typeof(TasksDbContext))]
-    [Migration("20261130103611_ChangeFeed")]
-    partial class ChangeFeed
+    [DbContext(typeof(SqliteTasksDbContext))]
+    partial class SqliteTasksDbContextModelSnapshot : ModelSnapshot
     {
-        /// <inheritdoc />
-        protected override void BuildTargetModel(ModelBuilder modelBuilder)
+        protected override void BuildModel(ModelBuilder modelBuilder)
         {
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
@@ -36,6 +33,10 @@ namespace CeleryKube.TaskService.Persistence.Migrations
 
                     b.Property<long>("ChangeSeq")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("ClaimTokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
 
                     b.Property<long>("CreatedAtMs")
                         .HasColumnType("INTEGER");
@@ -93,8 +94,7 @@ namespace CeleryKube.TaskService.Persistence.Migrations
                     b.HasIndex("ChangeSeq");
 
                     b.HasIndex("IdempotencyKey")
-                        .IsUnique()
-                        .HasFilter("IdempotencyKey IS NOT NULL");
+                        .IsUnique();
 
                     b.HasIndex("CreatedAtMs", "Id");
 
@@ -115,6 +115,13 @@ namespace CeleryKube.TaskService.Persistence.Migrations
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ClaimedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ClaimedUntilMs")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("CreatedAtMs")

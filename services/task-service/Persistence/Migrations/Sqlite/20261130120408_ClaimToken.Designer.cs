@@ -7,11 +7,11 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
 
-namespace CeleryKube.TaskService.Persistence.Migrations
+namespace CeleryKube.TaskService.Persistence.Migrations.Sqlite
 {
-    [DbContext(typeof(TasksDbContext))]
-    [Migration("20261125143511_InitialCreate")]
-    partial class InitialCreate
+    [DbContext(typeof(SqliteTasksDbContext))]
+    [Migration("20261130120408_ClaimToken")]
+    partial class ClaimToken
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -19,48 +19,7 @@ namespace CeleryKube.TaskService.Persistence.Migrations
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
-            modelBuilder.Entity("CeleryKube.TaskService.Persistence.OutboxMessage", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long>("CreatedAtMs")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("TaskId")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("TraceParent")
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("TaskId");
-
-                    b.ToTable("outbox", (string)null);
-                });
-
-            modelBuilder.Entity("CeleryKube.TaskService.Persistence.TaskInput", b =>
-                {
-                    b.Property<string>("TaskId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("TextA")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("TextB")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("TaskId");
-
-                    b.ToTable("task_inputs", (string)null);
-                });
-
-            modelBuilder.Entity("CeleryKube.TaskService.Persistence.TaskRecord", b =>
+            modelBuilder.Entity("CeleryKube.TaskService.Domain.TaskRecord", b =>
                 {
                     b.Property<string>("Id")
                         .HasMaxLength(36)
@@ -77,6 +36,10 @@ namespace CeleryKube.TaskService.Persistence.Migrations
 
                     b.Property<long>("ChangeSeq")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("ClaimTokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
 
                     b.Property<long>("CreatedAtMs")
                         .HasColumnType("INTEGER");
@@ -148,6 +111,67 @@ namespace CeleryKube.TaskService.Persistence.Migrations
                     b.HasIndex("State", "LeaseExpiresAtMs");
 
                     b.ToTable("tasks", (string)null);
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
+                });
+
+            modelBuilder.Entity("CeleryKube.TaskService.Persistence.OutboxMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAtMs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TaskId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TraceParent")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TaskId");
+
+                    b.ToTable("outbox", (string)null);
+                });
+
+            modelBuilder.Entity("CeleryKube.TaskService.Persistence.TaskInput", b =>
+                {
+                    b.Property<string>("TaskId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TextA")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TextB")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("TaskId");
+
+                    b.ToTable("task_inputs", (string)null);
+                });
+
+            modelBuilder.Entity("CeleryKube.TaskService.Persistence.TaskTombstone", b =>
+                {
+                    b.Property<string>("TaskId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ChangeSeq")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Queue")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("TaskId");
+
+                    b.HasIndex("ChangeSeq");
+
+                    b.ToTable("task_tombstones", (string)null);
                 });
 
             modelBuilder.Entity("CeleryKube.TaskService.Persistence.WorkerRecord", b =>
@@ -180,7 +204,7 @@ namespace CeleryKube.TaskService.Persistence.Migrations
 
             modelBuilder.Entity("CeleryKube.TaskService.Persistence.OutboxMessage", b =>
                 {
-                    b.HasOne("CeleryKube.TaskService.Persistence.TaskRecord", null)
+                    b.HasOne("CeleryKube.TaskService.Domain.TaskRecord", null)
                         .WithMany()
                         .HasForeignKey("TaskId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -189,16 +213,11 @@ namespace CeleryKube.TaskService.Persistence.Migrations
 
             modelBuilder.Entity("CeleryKube.TaskService.Persistence.TaskInput", b =>
                 {
-                    b.HasOne("CeleryKube.TaskService.Persistence.TaskRecord", null)
-                        .WithOne("Input")
+                    b.HasOne("CeleryKube.TaskService.Domain.TaskRecord", null)
+                        .WithOne()
                         .HasForeignKey("CeleryKube.TaskService.Persistence.TaskInput", "TaskId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
-                });
-
-            modelBuilder.Entity("CeleryKube.TaskService.Persistence.TaskRecord", b =>
-                {
-                    b.Navigation("Input");
                 });
 #pragma warning restore 612, 618
         }

@@ -2,16 +2,19 @@
 using CeleryKube.TaskService.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
 
-namespace CeleryKube.TaskService.Persistence.Migrations
+namespace CeleryKube.TaskService.Persistence.Migrations.Sqlite
 {
-    [DbContext(typeof(TasksDbContext))]
-    partial class TasksDbContextModelSnapshot : ModelSnapshot
+    [DbContext(typeof(SqliteTasksDbContext))]
+    [Migration("20261130133429_Replicas")]
+    partial class Replicas
     {
-        protected override void BuildModel(ModelBuilder modelBuilder)
+        /// <inheritdoc />
+        protected override void BuildTargetModel(ModelBuilder modelBuilder)
         {
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
@@ -94,8 +97,7 @@ namespace CeleryKube.TaskService.Persistence.Migrations
                     b.HasIndex("ChangeSeq");
 
                     b.HasIndex("IdempotencyKey")
-                        .IsUnique()
-                        .HasFilter("IdempotencyKey IS NOT NULL");
+                        .IsUnique();
 
                     b.HasIndex("CreatedAtMs", "Id");
 
@@ -116,6 +118,13 @@ namespace CeleryKube.TaskService.Persistence.Migrations
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ClaimedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ClaimedUntilMs")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("CreatedAtMs")

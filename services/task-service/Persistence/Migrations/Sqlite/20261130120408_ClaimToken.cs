@@ -2,7 +2,7 @@
 
 #nullable disable
 
-namespace CeleryKube.TaskService.Persistence.Migrations
+namespace CeleryKube.TaskService.Persistence.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class ClaimToken : Migration

@@ -48,5 +48,5 @@ public sealed class SqliteRetentionTests : RetentionTests
 public sealed class PostgresRetentionTests(PostgresDatabase<PostgresRetentionTests> database)
     : RetentionTests, IClassFixture<PostgresDatabase<PostgresRetentionTests>>
 {
-    protected override IReadOnlyDictionary<string, string> StoreSettings => PostgresStore.Settings(database.ConnectionString);
+    protected override IReadOnlyDictionary<string, string> StoreSettings => PostgresTaskStore.Settings(database.ConnectionString);
 }

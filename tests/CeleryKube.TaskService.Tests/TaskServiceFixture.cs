@@ -72,7 +72,7 @@ public sealed class PostgresTaskServiceFixture : TaskServiceFixture
     {
         await server.InitializeAsync();
         connectionString = await server.Server.CreateDatabaseAsync("taskservice");
-        return PostgresStore.Settings(connectionString);
+        return PostgresTaskStore.Settings(connectionString);
     }
 
     public override async Task DisposeAsync()
@@ -81,16 +81,6 @@ public sealed class PostgresTaskServiceFixture : TaskServiceFixture
         if (connectionString is not null) await server.Server.DropDatabaseAsync(connectionString);
         await server.DisposeAsync();
     }
-}
-
-/// <summary>How a task-service process is told to use PostgreSQL.</summary>
-public static class PostgresStore
-{
-    public static IReadOnlyDictionary<string, string> Settings(string connectionString) => new Dictionary<string, string>
-    {
-        ["TaskStore__Provider"] = "Postgres",
-        ["ConnectionStrings__Tasks"] = connectionString,
-    };
 }
 
 [CollectionDefinition(Name)]

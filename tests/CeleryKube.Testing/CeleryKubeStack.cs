@@ -74,8 +74,7 @@ public sealed class CeleryKubeStack : IAsyncDisposable
         }
         else
         {
-            settings["TaskStore__Provider"] = "Postgres";
-            settings["ConnectionStrings__Tasks"] = options.Postgres;
+            foreach (var (key, value) in PostgresTaskStore.Settings(options.Postgres)) settings[key] = value;
         }
         foreach (var (key, value) in options.TaskServiceSettings) settings[key] = value;
         Replicas = Enumerable.Range(1, options.TaskServiceReplicas)

@@ -108,9 +108,46 @@ public sealed class TaskStore
             return new DeleteOutcome(count, ids.Except(existing).ToList());
         }, cancellationToken);
 
-    /// <summary>Deletes every finished task.</summary>
-    public Task<int> DeleteAllFinishedAsync(CancellationToken cancellationToken) =>
-        writer.WriteAsync((scope, ct) => scope.Db.Tasks.Where(TaskRecord.Finished).ExecuteDeleteAsync(ct), cancellationToken);
+    /// <summary>Deletes every finished task, in chunks (<see cref="DeleteInChunksAsync"/>).</summary>
+    public Task<int> DeleteAllFinishedAsync(CancellationToken cancellationToken) => DeleteInChunksAsync(TaskRecord.Finished, cancellationToken);
+
+    /// <summary>Most tasks one delete chunk removes.</summary>
+    public const int DeleteChunkRows = 500;
+
+    /// <summary>Most code points of texts and results one delete chunk frees (freeing pages is what makes a delete slow).</summary>
+    public const long DeleteChunkCodePoints = 16_000_000;
+
+    /// <summary>
+    /// Deletes the tasks <paramref name="filter"/> selects as many small writer commands, each at
+    /// most <see cref="DeleteChunkRows"/> tasks and <see cref="DeleteChunkCodePoints"/> of their
+    /// data (always at least one task), so claims and reports run between the chunks instead of
+    /// waiting behind one long statement. Returns how many were deleted.
+    /// </summary>
+    public async Task<int> DeleteInChunksAsync(System.Linq.Expressions.Expression<Func<TaskRecord, bool>> filter, CancellationToken cancellationToken)
+    {
+        var deleted = 0;
+        while (true)
+        {
+            var chunk = await writer.WriteAsync(async (scope, ct) =>
+            {
+                var heads = await scope.Db.Tasks.Where(filter).OrderBy(t => t.Id)
+                    .Select(t => new { t.Id, Size = (long)t.TextALength + t.TextBLength + (t.ResultLength ?? 0) })
+                    .Take(DeleteChunkRows).ToListAsync(ct);
+                var ids = new List<string>();
+                long size = 0;
+                foreach (var head in heads)
+                {
+                    size += head.Size;
+                    if (ids.Count > 0 && size > DeleteChunkCodePoints) break;
+                    ids.Add(head.Id);
+                }
+                if (ids.Count > 0) await scope.Db.Tasks.Where(t => ids.Contains(t.Id)).ExecuteDeleteAsync(ct);
+                return (Deleted: ids.Count, More: heads.Count > ids.Count || heads.Count == DeleteChunkRows);
+            }, cancellationToken);
+            deleted += chunk.Deleted;
+            if (!chunk.More) return deleted;
+        }
+    }
 
     /// <summary>The broker confirmed these outbox rows: delete them and mark their tasks QUEUED.</summary>
     public Task MarkPublishedAsync(IReadOnlyCollection<(long OutboxId, string TaskId)> published, CancellationToken cancellationToken) =>
@@ -123,14 +160,27 @@ public sealed class TaskStore
 
     /// <summary>The broker dead-lettered a task's job message: it ends FAILED with the reason.</summary>
     public Task FailDeadLetteredAsync(string taskId, string reason, CancellationToken cancellationToken) =>
-        writer.WriteAsync(async (scope, ct) =>
+        writer.WriteAsync((scope, _) => FailUndeliverableAsync(scope, taskId, reason), cancellationToken);
+
+    /// <summary>
+    /// The broker refused an outbox row's message for a reason publishing again cannot change: the
+    /// row goes and its task ends FAILED with the reason, so it never blocks the rows behind it.
+    /// </summary>
+    public Task FailUnpublishableAsync(long outboxId, string taskId, string reason, CancellationToken cancellationToken) =>
+        writer.WriteAsync((scope, _) =>
         {
-            var task = await WriteStatements.FindAsync(scope.Db, taskId);
-            if (task is null) return false;
-            task.FailDeadLettered(reason, NowMs);
-            scope.Sql.Save(task);
-            return true;
+            scope.Sql.DeleteOutbox(outboxId);
+            return FailUndeliverableAsync(scope, taskId, reason);
         }, cancellationToken);
+
+    private async Task<bool> FailUndeliverableAsync(WriteScope scope, string taskId, string reason)
+    {
+        var task = await WriteStatements.FindAsync(scope.Db, taskId);
+        if (task is null) return false;
+        task.FailUndeliverable(reason, NowMs);
+        scope.Sql.Save(task);
+        return true;
+    }
 
     /// <summary>
     /// Puts running tasks whose lease lapsed back on their queue (through the outbox), ends those
@@ -160,19 +210,19 @@ public sealed class TaskStore
     /// committed up to <paramref name="tombstonesUpToSeq"/> (no live watcher still needs those).
     /// Returns how many tasks were deleted.
     /// </summary>
-    public Task<int> SweepAsync(Func<TaskState, TimeSpan> retention, long tombstonesUpToSeq, CancellationToken cancellationToken) =>
-        writer.WriteAsync(async (scope, ct) =>
+    public async Task<int> SweepAsync(Func<TaskState, TimeSpan> retention, long tombstonesUpToSeq, CancellationToken cancellationToken)
+    {
+        var now = NowMs;
+        var deleted = 0;
+        foreach (var state in TaskRecord.FinalStates)
         {
-            var now = NowMs;
-            var deleted = 0;
-            foreach (var state in TaskRecord.FinalStates)
-            {
-                var before = now - (long)retention(state).TotalMilliseconds;
-                deleted += await scope.Db.Tasks.Where(t => t.State == state && t.FinishedAtMs < before).ExecuteDeleteAsync(ct);
-            }
-            await scope.Db.Tombstones.Where(t => t.ChangeSeq > 0 && t.ChangeSeq <= tombstonesUpToSeq).ExecuteDeleteAsync(ct);
-            return deleted;
-        }, cancellationToken);
+            var before = now - (long)retention(state).TotalMilliseconds;
+            deleted += await DeleteInChunksAsync(t => t.State == state && t.FinishedAtMs < before, cancellationToken);
+        }
+        await writer.WriteAsync((scope, ct) => scope.Db.Tombstones.Where(t => t.ChangeSeq > 0 && t.ChangeSeq <= tombstonesUpToSeq).ExecuteDeleteAsync(ct),
+            cancellationToken);
+        return deleted;
+    }
 
     /// <summary>Registers a worker (or refreshes it) and renews the leases of the tasks it runs.</summary>
     public Task HeartbeatAsync(WorkerHeartbeat heartbeat, TimeSpan lease, CancellationToken cancellationToken) =>

@@ -1,7 +1,7 @@
 using CeleryKube.Protos.V1;
 using CeleryKube.Testing;
 using Grpc.Core;
-using Grpc.Net.Client;
+using Xunit.Abstractions;
 
 namespace CeleryKube.IntegrationTests;
 
@@ -10,9 +10,11 @@ namespace CeleryKube.IntegrationTests;
 /// message limit (the private broker runs with RabbitMQ 4's 16 MiB, see scripts/rabbitmq), and no
 /// single message can stop publishing for anyone else.
 /// </summary>
-public sealed class InputSizeTests
+public sealed class InputSizeTests(ITestOutputHelper output)
 {
     private const int MaxInputChars = 10_000_000;
+    private const double TaskServicePeakMiB = 1024;
+    private const double WorkerPeakMiB = 1024;
     private static readonly TimeSpan Wait = TimeSpan.FromMinutes(3);
 
     private static Task<LcsTask> WaitForFinalSummaryAsync(CeleryKubeStack stack, string id) =>
@@ -51,7 +53,15 @@ public sealed class InputSizeTests
         // The full result is still there for whoever asks for it.
         var full = (await stack.Tasks.GetTaskAsync(new GetTaskRequest { Id = big.Id, View = TaskView.Basic })).Task;
         Assert.Equal(xs, full.Result.Substring);
-        Assert.Contains("from the store", stack.Workers.Single(w => w.Environment["Worker__Queue"] == "large").Output);
+        var large = stack.Workers.Single(w => w.Environment["Worker__Queue"] == "large");
+        Assert.Contains("from the store", large.Output);
+
+        // Memory stays bounded: task-service held the submissions, its store and a 10 MB result; the
+        // large worker held each input once and the suffix array over both texts (20 M code points).
+        var (servicePeak, workerPeak) = (ProcStatus.PeakRssMiB(stack.TaskService.Pid), ProcStatus.PeakRssMiB(large.Pid));
+        output.WriteLine($"peak RSS: task-service {servicePeak:0} MiB, large worker {workerPeak:0} MiB");
+        Assert.True(servicePeak < TaskServicePeakMiB, $"task-service peaked at {servicePeak:0} MiB");
+        Assert.True(workerPeak < WorkerPeakMiB, $"the large worker peaked at {workerPeak:0} MiB");
     }
 
     [Fact]

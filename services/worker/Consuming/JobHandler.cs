@@ -196,12 +196,18 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         }
         catch (Exception ex)
         {
-            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            logger.LogError("task {TaskId} attempt {Attempt}: could not record the outcome within {Budget:c} ({Error}); returned to the queue",
-                job.TaskId, running.Attempt, budgets.Complete, SinkRetry.Describe(ex));
-            metrics.Requeued();
-            await delivery.Settle(DeliveryVerdict.Return);
+            await GiveBackAsync("record the outcome", job, running, budgets.Complete, ex, delivery, activity);
         }
+    }
+
+    /// <summary>task-service stayed out of reach for a claimed job: it goes back to the queue without blame.</summary>
+    private async Task GiveBackAsync(string what, LcsJob job, RunningTask running, TimeSpan budget, Exception ex, Delivery delivery, Activity? activity)
+    {
+        activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+        logger.LogError("task {TaskId} attempt {Attempt}: could not {What} within {Budget:c} ({Error}); returned to the queue",
+            job.TaskId, running.Attempt, what, budget, SinkRetry.Describe(ex));
+        metrics.Requeued();
+        await delivery.Settle(DeliveryVerdict.Return);
     }
 
     /// <summary>
@@ -226,11 +232,7 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         }
         catch (Exception ex)
         {
-            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            logger.LogError("task {TaskId} attempt {Attempt}: could not read its input within {Budget:c} ({Error}); returned to the queue",
-                job.TaskId, running.Attempt, budgets.Start, SinkRetry.Describe(ex));
-            metrics.Requeued();
-            await delivery.Settle(DeliveryVerdict.Return);
+            await GiveBackAsync("read its input", job, running, budgets.Start, ex, delivery, activity);
             return false;
         }
         var (lengthA, lengthB) = (CodePoints.Count(job.TextA), CodePoints.Count(job.TextB));

@@ -12,8 +12,26 @@ using CeleryKube.Testing;
 //   --small-concurrency N   task slots per small worker (default 16, the worker's default for small)
 //   --skip-large   leave out the large-task scaling runs (for quick comparisons of small-task changes)
 //   --stores       only compare stores: SQLite beside PostgreSQL (private, fsync off) with 1 and 2 task-service replicas
+//   --flood [--compare DIR] [--rounds N]   issue 11's flood instead: 300 WatchTasks + 300 browser event streams
+//                  while 200 small tasks run, with 24-hour cluster-status calls beside them; with --compare,
+//                  alternates runs of the services built in checkout DIR ("before") and of this one ("after")
 var quick = args.Contains("--quick");
 string? Arg(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+if (args.Contains("--flood"))
+{
+    var compare = Arg("--compare");
+    var rounds = int.Parse(Arg("--rounds") ?? "2", CultureInfo.InvariantCulture);
+    var flood = new List<FloodRun.Result>();
+    Console.WriteLine($"# flood: 300 WatchTasks + 300 SSE, 200 small tasks; load average {File.ReadAllText("/proc/loadavg").Trim()}");
+    for (var round = 0; round < rounds; round++)
+    {
+        if (compare is not null) flood.Add(await FloodRun.RunAsync("before", compare, 300, 300, 200, TimeSpan.FromMinutes(5)));
+        flood.Add(await FloodRun.RunAsync(compare is null ? "this build" : "after", null, 300, 300, 200, TimeSpan.FromMinutes(5)));
+        Console.WriteLine(FloodRun.Table(flood.TakeLast(compare is null ? 1 : 2)));
+    }
+    Console.WriteLine(FloodRun.Table(flood.OrderBy(r => r.Variant)));
+    return 0;
+}
 var attachUrl = Arg("--attach");
 var outFolder = Path.GetFullPath(Arg("--out") ?? Path.Combine(RepoPaths.Root, "artifacts", "bench"));
 

@@ -35,6 +35,9 @@ public static class TaskServiceSetup
         builder.ListenGrpc(listen, ports.ResultSinkPort);
         builder.ListenHttp1(listen, ports.HttpApiPort);
         builder.ListenHttp1(listen, ports.MetricsPort);
+        // Kestrel refuses bodies over 30 MB by default before gRPC's own limit applies (as UNKNOWN):
+        // let gRPC's limit, which answers RESOURCE_EXHAUSTED, be the one that holds.
+        builder.WebHost.ConfigureKestrel(o => o.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes);
         services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions>(o =>
         {
             o.MaxReceiveMessageSize = limits.MaxMessageBytes;
@@ -52,6 +55,8 @@ public static class TaskServiceSetup
         services.AddHostedService(sp => sp.GetRequiredService<BrokerConnection>());
         services.AddSingleton<QueueStatusReader>();
         services.AddSingleton<ClusterStatusReader>();
+        services.AddSingleton<TaskWatchBroadcast>();
+        services.AddHostedService(sp => sp.GetRequiredService<TaskWatchBroadcast>());
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
         services.AddHostedService<DeadLetterConsumer>();

@@ -1,3 +1,4 @@
+using CeleryKube.TaskService.Api;
 using CeleryKube.TaskService.Background;
 using CeleryKube.TaskService.Options;
 using CeleryKube.TaskService.Persistence;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace CeleryKube.TaskService.Tests;
 
 /// <summary>
-/// The task store and its background loops in this process, on a fake clock, so lease and
+/// The task store, its background loops and the watch broadcast in this process, on a fake clock, so lease and
 /// retention rules are tested by moving time instead of waiting for it. On SQLite a private file;
 /// on PostgreSQL a fresh database on the test run's server, or (for replica tests) the database of
 /// another <see cref="InProcessStore"/>, which then plays a second replica with the same clock.
@@ -43,6 +44,9 @@ public sealed class InProcessStore : IAsyncDisposable
         collection.AddSingleton(Microsoft.Extensions.Options.Options.Create(retention));
         collection.AddSingleton<LeaseReaper>();
         collection.AddSingleton<RetentionSweeper>();
+        collection.AddSingleton(Microsoft.Extensions.Options.Options.Create(new LimitsOptions()));
+        collection.AddSingleton<TaskWatchBroadcast>();
+        collection.AddHostedService(sp => sp.GetRequiredService<TaskWatchBroadcast>());
         services = collection.BuildServiceProvider();
     }
 

@@ -1,3 +1,4 @@
+using CeleryKube.TaskService.Api;
 using CeleryKube.Protos.V1;
 using CeleryKube.TaskService.Background;
 using CeleryKube.TaskService.Domain;
@@ -99,12 +100,20 @@ public sealed class ReplicaStoreTests
         await Eventually.True(() => Task.FromResult(b.ChangeFeed.LastChangeSeq >= a.ChangeFeed.LastChangeSeq), Wait, "B's feed to catch up with A's submissions");
         var start = b.ChangeFeed.LastChangeSeq;
 
+        // B's watch broadcast, as a WatchTasks stream on B gets it.
         using var watching = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var seen = new List<TaskChange>();
+        using var watcher = b.Get<TaskWatchBroadcast>().Subscribe([], TaskQueue.Unspecified);
+        var seen = new List<WatchTasksResponse>();
         var follower = Task.Run(async () =>
         {
-            await foreach (var change in b.Reader.FollowAsync(b.ChangeFeed, start, [], TaskQueue.Unspecified, watching.Token))
-                lock (seen) seen.Add(change);
+            try
+            {
+                await foreach (var change in watcher.Events.ReadAllAsync(watching.Token))
+                    lock (seen) seen.Add(change);
+            }
+            catch (OperationCanceledException)
+            {
+            }
         });
 
         // A's transaction changes `late` first but commits last: C commits `early` meanwhile.
@@ -128,19 +137,21 @@ public sealed class ReplicaStoreTests
         await watching.CancelAsync();
         await follower;
 
-        List<TaskChange> events;
+        List<WatchTasksResponse> events;
         lock (seen) events = [.. seen];
-        Assert.Equal(events.Select(e => e.Seq).Order(), events.Select(e => e.Seq));
-        Assert.True(events.Single(e => e.TaskId == late.Id).Seq > events.Single(e => e.TaskId == early.Id).Seq,
-            "the late commit comes after the one that committed before it");
-        Assert.Equal("changed first, committed last", events.Single(e => e.TaskId == late.Id).Task!.Error);
-        // None skipped: the watch saw exactly what the feed holds between its start and now.
-        var all = await b.Reader.ChangesAsync(start, b.ChangeFeed.LastChangeSeq, [], TaskQueue.Unspecified, CancellationToken.None);
-        Assert.Equal(all.Select(e => (e.TaskId, e.Seq)), events.Select(e => (e.TaskId, e.Seq)));
+        // None skipped: the watch ends with exactly what the feed holds from `start` to now, in that
+        // order (before `start` it may also have caught the two submissions). Each commit once, the
+        // late one after the one that committed before it.
+        var all = (await b.Reader.ChangesAsync(start, b.ChangeFeed.LastChangeSeq, int.MaxValue, CancellationToken.None)).Changes;
+        Assert.True(events.Count >= all.Count, $"the watch saw {events.Count} events, the feed holds {all.Count}");
+        var tail = events.TakeLast(all.Count).ToList();
+        Assert.Equal(all.Select(c => c.TaskId), tail.Select(e => e.Task.Id));
+        Assert.Equal([early.Id, late.Id], tail.Select(e => e.Task.Id).Where(id => id == early.Id || id == late.Id));
+        Assert.Equal("changed first, committed last", tail.Single(e => e.Task.Id == late.Id).Task.Error);
 
         bool Seen(string id)
         {
-            lock (seen) return seen.Any(e => e.TaskId == id);
+            lock (seen) return seen.Any(e => e.Task.Id == id);
         }
     }
 
@@ -183,7 +194,7 @@ public sealed class ReplicaStoreTests
         var swept = await Task.WhenAll(sweeperA.RunOnceAsync(CancellationToken.None), sweeperB.RunOnceAsync(CancellationToken.None));
         Assert.Equal(tasks.Count, swept.Sum());
         await Eventually.True(() => Task.FromResult(a.ChangeFeed.LastChangeSeq >= b.ChangeFeed.LastChangeSeq), Wait, "A's feed to catch up");
-        var deletions = (await a.Reader.ChangesAsync(beforeSweep, a.ChangeFeed.LastChangeSeq, [], TaskQueue.Unspecified, CancellationToken.None))
+        var deletions = (await a.Reader.ChangesAsync(beforeSweep, a.ChangeFeed.LastChangeSeq, int.MaxValue, CancellationToken.None)).Changes
             .Where(c => c.Task is null).Select(c => c.TaskId).ToList();
         Assert.Equal(tasks.Order(), deletions.Order());
 

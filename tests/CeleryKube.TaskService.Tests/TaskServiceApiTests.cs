@@ -356,6 +356,36 @@ public abstract class TaskServiceApiTests(TaskServiceFixture fx)
     }
 
     [Fact]
+    public async Task Only_the_claimed_attempt_reads_the_input_in_order_and_whole_code_points()
+    {
+        var a = string.Concat(Enumerable.Range(0, 1500).Select(i => i % 3 == 0 ? "\U0001F600" : "a"));
+        var b = "b\U0001F600\U0001F600c";
+        var task = await fx.SubmitAsync(a, b);
+        var claim = await fx.Sink.StartTaskAsync(new StartTaskRequest { TaskId = task.Id, WorkerId = "worker-a" }, fx.Auth);
+
+        async Task<(string A, string B)> ReadAsync(string token, Metadata? headers = null)
+        {
+            using var call = fx.Sink.ReadTaskInput(new ReadTaskInputRequest { TaskId = task.Id, Attempt = claim.Attempt, ClaimToken = token }, headers ?? fx.Auth);
+            var (readA, readB) = ("", "");
+            await foreach (var chunk in call.ResponseStream.ReadAllAsync())
+            {
+                if (chunk.ChunkCase == ReadTaskInputResponse.ChunkOneofCase.TextA) readA += chunk.TextA;
+                else readB += chunk.TextB;
+            }
+            return (readA, readB);
+        }
+
+        Assert.Equal((a, b), await ReadAsync(claim.ClaimToken));
+        await Refused(() => ReadAsync("not-the-token"), StatusCode.PermissionDenied);
+        await Refused(() => ReadAsync(claim.ClaimToken, new Metadata()), StatusCode.Unauthenticated);
+        await fx.Sink.CompleteTaskAsync(new CompleteTaskRequest
+        {
+            TaskId = task.Id, Attempt = claim.Attempt, WorkerId = "worker-a", ClaimToken = claim.ClaimToken, Error = "done with it",
+        }, fx.Auth);
+        await Refused(() => ReadAsync(claim.ClaimToken), StatusCode.FailedPrecondition);
+    }
+
+    [Fact]
     public async Task Invalid_result_sink_calls_name_the_field()
     {
         AssertFieldViolation(await Refused(() => fx.Sink.StartTaskAsync(new StartTaskRequest { TaskId = "x", WorkerId = "w" }, fx.Auth).ResponseAsync, StatusCode.InvalidArgument), "task_id");

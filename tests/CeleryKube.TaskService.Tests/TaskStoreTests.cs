@@ -66,12 +66,12 @@ public abstract class TaskStoreTests
             CancellationToken.None);
         var afterUpdate = s.ChangeFeed.LastChangeSeq;
         Assert.True(afterUpdate > before);
-        var updated = Assert.Single(await s.Reader.ChangesAsync(before, afterUpdate, [], TaskQueue.Unspecified, CancellationToken.None));
+        var updated = Assert.Single((await s.Reader.ChangesAsync(before, afterUpdate, 100, CancellationToken.None)).Changes);
         Assert.Equal("edited", updated.Task!.Error);
 
         Assert.Equal(1, (await s.Store.DeleteAsync([task.Id], CancellationToken.None)).Deleted);
         var afterDelete = s.ChangeFeed.LastChangeSeq;
-        var deleted = Assert.Single(await s.Reader.ChangesAsync(afterUpdate, afterDelete, [], TaskQueue.Unspecified, CancellationToken.None));
+        var deleted = Assert.Single((await s.Reader.ChangesAsync(afterUpdate, afterDelete, 100, CancellationToken.None)).Changes);
         Assert.Equal(task.Id, deleted.TaskId);
         Assert.Null(deleted.Task);
     }

@@ -6,14 +6,19 @@ namespace CeleryKube.Testing;
 public static class ProcStatus
 {
     /// <summary>Resident set size of <paramref name="pid"/> in MiB (VmRSS), or 0 if it is gone.</summary>
-    public static double RssMiB(int pid)
+    public static double RssMiB(int pid) => StatusMiB(pid, "VmRSS:");
+
+    /// <summary>The largest resident set size <paramref name="pid"/> had so far in MiB (VmHWM), or 0 if it is gone.</summary>
+    public static double PeakRssMiB(int pid) => StatusMiB(pid, "VmHWM:");
+
+    private static double StatusMiB(int pid, string field)
     {
         try
         {
             foreach (var line in File.ReadLines($"/proc/{pid}/status"))
             {
-                if (!line.StartsWith("VmRSS:", StringComparison.Ordinal)) continue;
-                var kb = long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+                if (!line.StartsWith(field, StringComparison.Ordinal)) continue;
+                var kb = long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
                 return kb / 1024.0;
             }
         }

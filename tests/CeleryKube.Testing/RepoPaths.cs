@@ -12,10 +12,17 @@ public static class RepoPaths
     public static string Configuration { get; } =
         typeof(RepoPaths).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
 
+    /// <summary>
+    /// An environment variable naming another checkout whose built services to run instead of this
+    /// one's, so a benchmark can compare two builds side by side in one run.
+    /// </summary>
+    public const string ServicesRootVariable = "CELERYKUBE_SERVICES_ROOT";
+
     /// <summary>The built dll of a service project, e.g. ("services/task-service", "CeleryKube.TaskService").</summary>
     public static string ServiceDll(string projectFolder, string assemblyName)
     {
-        var path = Path.Combine(Root, projectFolder, "bin", Configuration, "net10.0", assemblyName + ".dll");
+        var root = Environment.GetEnvironmentVariable(ServicesRootVariable) is { Length: > 0 } other ? other : Root;
+        var path = Path.Combine(root, projectFolder, "bin", Configuration, "net10.0", assemblyName + ".dll");
         if (!File.Exists(path)) throw new FileNotFoundException($"{path} is not built; run scripts/test or dotnet build -c {Configuration}", path);
         return path;
     }

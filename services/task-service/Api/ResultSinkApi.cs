@@ -12,9 +12,38 @@ namespace CeleryKube.TaskService.Api;
 /// The internal ResultSinkService workers report through. It validates requests and calls the
 /// store's named commands; every decision is made by <see cref="TaskRecord"/>.
 /// </summary>
-public sealed class ResultSinkApi(TaskStore store, TaskMetrics metrics, IOptions<LeasesOptions> leases, ILogger<ResultSinkApi> logger)
+public sealed class ResultSinkApi(TaskStore store, TaskReader reader, TaskMetrics metrics, IOptions<LeasesOptions> leases, ILogger<ResultSinkApi> logger)
     : ResultSinkService.ResultSinkServiceBase
 {
+    /// <summary>Code points per ReadTaskInput chunk: at most 1 MiB of UTF-8, far below any gRPC message limit.</summary>
+    public const int InputChunkCodePoints = 256 * 1024;
+
+    /// <summary>
+    /// Streams a claimed task's texts in chunks cut by the database, so neither side ever holds a
+    /// whole text in one message (the worker still assembles each text once to run it).
+    /// </summary>
+    public override async Task ReadTaskInput(ReadTaskInputRequest request, IServerStreamWriter<ReadTaskInputResponse> responseStream,
+        ServerCallContext context)
+    {
+        var id = RpcErrors.RequireTaskId(request.TaskId, "task_id");
+        RequireAttempt(request.Attempt);
+        var found = await reader.GetAsync(id, withInput: false, context.CancellationToken) ?? throw TaskRejection.NotFound(id);
+        found.Task.EnsureInputReadableBy(request.Attempt, request.ClaimToken);
+        await StreamTextAsync(id, textA: true, found.Task.TextALength, responseStream, context.CancellationToken);
+        await StreamTextAsync(id, textA: false, found.Task.TextBLength, responseStream, context.CancellationToken);
+    }
+
+    private async Task StreamTextAsync(string id, bool textA, int length, IServerStreamWriter<ReadTaskInputResponse> responseStream,
+        CancellationToken cancellationToken)
+    {
+        for (var start = 0; start < length; start += InputChunkCodePoints)
+        {
+            var piece = await reader.InputPieceAsync(id, textA, start, InputChunkCodePoints, cancellationToken) ?? throw TaskRejection.NotFound(id);
+            await responseStream.WriteAsync(textA ? new ReadTaskInputResponse { TextA = piece } : new ReadTaskInputResponse { TextB = piece },
+                cancellationToken);
+        }
+    }
+
     /// <summary>
     /// Answers each report on the stream as its unary call would, concurrently (so reports from
     /// many jobs share the writer's commits), each response tagged with its request's id.

@@ -22,7 +22,7 @@ namespace CeleryKube.TaskService.Api;
 public sealed class TaskApi(
     TaskStore store,
     TaskReader reader,
-    TaskChangeFeed changeFeed,
+    TaskWatchBroadcast broadcast,
     TaskRouter router,
     BrokerConnection broker,
     OutboxDispatcher dispatcher,
@@ -32,6 +32,12 @@ public sealed class TaskApi(
 {
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 1000;
+
+    /// <summary>
+    /// Most bytes of tasks one ListTasks page carries; a page that would grow past it ends early with
+    /// a next_page_token. Tasks are summaries (<see cref="TaskSummaries"/>), so this holds 1000 typical ones.
+    /// </summary>
+    public const int MaxPageBytes = 2 * 1024 * 1024;
 
     /// <summary>Longest accepted idempotency key.</summary>
     public const int MaxIdempotencyKeyLength = 128;
@@ -53,7 +59,9 @@ public sealed class TaskApi(
         var (stored, created, outboxId) = await store.SubmitAsync(task, request.TextA, request.TextB, traceParent, context.CancellationToken);
         if (created)
         {
-            dispatcher.Offer(new PendingJob(outboxId, task.Id, task.Queue, task.Algorithm, task.CreatedAtMs, task.State, request.TextA, request.TextB, traceParent));
+            var inline = JobMessage.CarriesTexts(lengthA, lengthB);
+            dispatcher.Offer(new PendingJob(outboxId, task.Id, task.Queue, task.Algorithm, task.CreatedAtMs, task.State, lengthA, lengthB,
+                inline ? request.TextA : null, inline ? request.TextB : null, traceParent));
             metrics.Submitted(stored.Queue);
         }
         return new SubmitLcsResponse { Task = stored.ToProto(), Deduplicated = !created };
@@ -64,7 +72,7 @@ public sealed class TaskApi(
     {
         var id = RpcErrors.RequireTaskId(request.Id);
         if (!Enum.IsDefined(request.View)) RpcErrors.InvalidArgument("view", $"unknown view {(int)request.View}");
-        var found = await reader.GetAsync(id, request.View == TaskView.Full, context.CancellationToken)
+        var found = await reader.GetAsync(id, request.View == TaskView.Full, context.CancellationToken, summary: request.View == TaskView.Summary)
             ?? throw TaskRejection.NotFound(id);
         return new GetTaskResponse { Task = found.Task.ToProto(found.Input) };
     }
@@ -80,31 +88,39 @@ public sealed class TaskApi(
         (long, string)? after = request.PageToken.Length > 0 ? PageToken.Decode(request.PageToken) : null;
         var (rows, total) = await reader.ListAsync(states, queue, after, pageSize + 1, context.CancellationToken);
         var response = new ListTasksResponse { TotalSize = total };
-        response.Tasks.AddRange(rows.Take(pageSize).Select(t => t.ToProto()));
-        if (rows.Count > pageSize)
+        var bytes = 0;
+        foreach (var row in rows.Take(pageSize))
         {
-            var last = rows[pageSize - 1];
+            var task = row.ToProto();
+            bytes += task.CalculateSize();
+            // The page ends early rather than grow past the byte cap (always at least one task).
+            if (response.Tasks.Count > 0 && bytes > MaxPageBytes) break;
+            response.Tasks.Add(task);
+        }
+        if (rows.Count > response.Tasks.Count)
+        {
+            var last = rows[response.Tasks.Count - 1];
             response.NextPageToken = PageToken.Encode(last.CreatedAtMs, last.Id);
         }
         return response;
     }
 
-    /// <inheritdoc />
+    /// <summary>Streams task summaries as they change, from the process's one shared read of each commit (<see cref="TaskWatchBroadcast"/>).</summary>
     public override async Task WatchTasks(WatchTasksRequest request, IServerStreamWriter<WatchTasksResponse> responseStream, ServerCallContext context)
     {
         var ids = request.TaskIds.Select(id => RpcErrors.RequireTaskId(id, "task_ids")).ToList();
         var queue = ValidQueueFilter(request.Queue, "queue");
         var cancellationToken = context.CancellationToken;
-        await changeFeed.Ready.WaitAsync(cancellationToken);
-        var seen = changeFeed.LastChangeSeq;
+        using var watcher = broadcast.Subscribe(ids, queue);
         // Tell the client the stream is live before the first change arrives.
         await context.WriteResponseHeadersAsync(new Metadata());
-        await foreach (var change in reader.FollowAsync(changeFeed, seen, ids, queue, cancellationToken))
+        try
         {
-            var update = change.Task is { } task
-                ? new WatchTasksResponse { Task = task.ToProto() }
-                : new WatchTasksResponse { Task = new LcsTask { Id = change.TaskId, Queue = change.Queue }, Deleted = true };
-            await responseStream.WriteAsync(update, cancellationToken);
+            await foreach (var update in watcher.Events.ReadAllAsync(cancellationToken))
+                await responseStream.WriteAsync(update, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
         }
     }
 

@@ -8,6 +8,7 @@ using CeleryKube.TaskService.Domain;
 using CeleryKube.TaskService.Persistence;
 using Google.Protobuf;
 using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
 
 namespace CeleryKube.TaskService.Broker;
 
@@ -37,20 +38,27 @@ public sealed class OutboxDispatcher(
     /// <summary>Most text characters waiting in memory; a submission beyond it is read from the store instead.</summary>
     public const long MaxWaitingChars = 16 * 1024 * 1024;
 
+    /// <summary>The wait after a round that published nothing (broker refusing, no confirms); it doubles up to <see cref="MaxBackoff"/>.</summary>
+    public static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between rounds that publish nothing.</summary>
+    public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
     private readonly Channel<PendingJob> fresh = Channel.CreateUnbounded<PendingJob>(new UnboundedChannelOptions { SingleReader = true });
     private long waitingChars;
     // Rows the memory path could not take; start with a read, for whatever a previous run left.
     private volatile bool storeHasRows = true;
     // Outbox rows up to this id were read from the store, so their memory copies are already handled.
     private long storeReadUpTo;
+    // Store rows still to publish one at a time, after a batch the broker refused (see PublishAsync).
+    private int rowsToIsolate;
 
     /// <summary>Hands over a just-committed submission for publishing; if too much is waiting, the store copy is used.</summary>
     public void Offer(PendingJob job)
     {
-        var chars = Chars(job);
-        if (Interlocked.Add(ref waitingChars, chars) > MaxWaitingChars || !fresh.Writer.TryWrite(job))
+        if (Interlocked.Add(ref waitingChars, job.Chars) > MaxWaitingChars || !fresh.Writer.TryWrite(job))
         {
-            Interlocked.Add(ref waitingChars, -chars);
+            Interlocked.Add(ref waitingChars, -job.Chars);
             storeHasRows = true;
         }
     }
@@ -60,6 +68,7 @@ public sealed class OutboxDispatcher(
     {
         var connection = await broker.GetAsync(stoppingToken);
         IChannel? channel = null;
+        var backoff = FirstBackoff;
         while (!stoppingToken.IsCancellationRequested)
         {
             var outboxRowAdded = changeFeed.NextOutboxRowAsync();
@@ -69,32 +78,38 @@ public sealed class OutboxDispatcher(
                     new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true,
                         outstandingPublisherConfirmationsRateLimiter: null),
                     stoppingToken);
-                var fromMemory = TakeFresh();
-                if (fromMemory.Count > 0)
+                var round = await PublishRoundAsync(channel, stoppingToken);
+                if (round is { } published)
                 {
-                    await PublishAsync(channel, fromMemory, stoppingToken);
-                    continue;
-                }
-                if (storeHasRows)
-                {
-                    storeHasRows = false;
-                    var jobs = await store.ClaimOutboxAsync(MaxBatchRows, MaxBatchChars, stoppingToken);
-                    if (jobs.Count > 0) storeReadUpTo = Math.Max(storeReadUpTo, jobs[^1].OutboxId);
-                    await PublishAsync(channel, jobs, stoppingToken);
-                    if (jobs.Count > 0) storeHasRows = true;
+                    // A channel the broker closed (e.g. it refused a message) is never reopened by
+                    // automatic recovery: replace it, or every later publish fails on it.
+                    if (!channel.IsOpen)
+                    {
+                        channel.Dispose();
+                        channel = null;
+                    }
+                    if (published.Confirmed > 0 || published.Failed == 0)
+                    {
+                        backoff = FirstBackoff;
+                        continue;
+                    }
+                    logger.LogWarning("Outbox round published nothing ({Failed} unconfirmed); next try in {Backoff:g}", published.Failed, backoff);
+                    await Task.Delay(backoff, time, stoppingToken);
+                    backoff = Min(backoff * 2, MaxBackoff);
                     continue;
                 }
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning("Outbox publish failed, retrying: {Error}", ex.Message);
+                logger.LogWarning("Outbox publish failed, next try in {Backoff:g}: {Error}", backoff, ex.Message);
                 storeHasRows = true;
                 if (channel is { IsOpen: false })
                 {
                     channel.Dispose();
                     channel = null;
                 }
-                await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
+                await Task.Delay(backoff, time, stoppingToken);
+                backoff = Min(backoff * 2, MaxBackoff);
                 continue;
             }
             // Wake on a hand-over, on a commit that added outbox rows for the store path, or now and
@@ -108,45 +123,87 @@ public sealed class OutboxDispatcher(
         }
     }
 
+    /// <summary>One round from memory or the store; null when there was nothing to publish.</summary>
+    private async Task<RoundResult?> PublishRoundAsync(IChannel channel, CancellationToken cancellationToken)
+    {
+        // While the rows of a refused round are being told apart, the store path goes one row at a time.
+        var isolating = rowsToIsolate > 0;
+        var fromMemory = isolating ? [] : TakeFresh();
+        if (fromMemory.Count > 0) return await PublishAsync(channel, fromMemory, cancellationToken);
+        if (!storeHasRows) return null;
+        storeHasRows = false;
+        var jobs = await store.ClaimOutboxAsync(isolating ? 1 : MaxBatchRows, MaxBatchChars, cancellationToken);
+        if (jobs.Count == 0) return null;
+        storeReadUpTo = Math.Max(storeReadUpTo, jobs[^1].OutboxId);
+        storeHasRows = true;
+        if (isolating) rowsToIsolate--;
+        return await PublishAsync(channel, jobs, cancellationToken);
+    }
+
     private List<PendingJob> TakeFresh()
     {
         var jobs = new List<PendingJob>();
         long chars = 0;
         while (jobs.Count < MaxBatchRows && chars < MaxBatchChars && fresh.Reader.TryRead(out var job))
         {
-            Interlocked.Add(ref waitingChars, -Chars(job));
+            Interlocked.Add(ref waitingChars, -job.Chars);
             if (job.OutboxId <= storeReadUpTo) continue;
             jobs.Add(job);
-            chars += Chars(job);
+            chars += job.Chars;
         }
         return jobs;
     }
 
-    private async Task PublishAsync(IChannel channel, List<PendingJob> jobs, CancellationToken cancellationToken)
+    private async Task<RoundResult> PublishAsync(IChannel channel, List<PendingJob> jobs, CancellationToken cancellationToken)
     {
-        if (jobs.Count == 0) return;
-        var results = await Task.WhenAll(jobs.Select(job => PublishAsync(channel, job, cancellationToken)));
-        var confirmed = jobs.Where((_, i) => results[i]).Select(j => (j.OutboxId, j.TaskId)).ToList();
+        var failures = await Task.WhenAll(jobs.Select(job => PublishAsync(channel, job, cancellationToken)));
+        var confirmed = jobs.Where((_, i) => failures[i] is null).Select(j => (j.OutboxId, j.TaskId)).ToList();
         // An unconfirmed row stays in the outbox; the store path retries it.
         if (confirmed.Count < jobs.Count) storeHasRows = true;
         if (confirmed.Count > 0) await store.MarkPublishedAsync(confirmed, cancellationToken);
+        var refusal = failures.Select(Refusal).FirstOrDefault(r => r is not null);
+        if (refusal is not null)
+        {
+            // The broker closes the channel on a message it refuses, failing every publish in flight
+            // with the same reason: only a row refused on its own is known to be the cause.
+            if (jobs.Count == 1)
+            {
+                logger.LogError("The broker refused the job message of task {TaskId} ({Reason}); the task fails", jobs[0].TaskId, refusal);
+                await store.FailUnpublishableAsync(jobs[0].OutboxId, jobs[0].TaskId, $"the message broker refused the job message: {refusal}",
+                    cancellationToken);
+                return new RoundResult(confirmed.Count + 1, 0);
+            }
+            rowsToIsolate = jobs.Count;
+        }
+        return new RoundResult(confirmed.Count, jobs.Count - confirmed.Count);
     }
 
-    private async Task<bool> PublishAsync(IChannel channel, PendingJob job, CancellationToken cancellationToken)
+    /// <summary>Publishes one job and waits for its confirm; returns why it failed, or null.</summary>
+    private async Task<Exception?> PublishAsync(IChannel channel, PendingJob job, CancellationToken cancellationToken)
     {
         // A task cancelled or failed before it was published needs no message; the row is still cleared.
-        if (!TaskRecord.NeedsPublishing(job.State)) return true;
+        if (!TaskRecord.NeedsPublishing(job.State)) return null;
         var parent = job.TraceParent is not null && ActivityContext.TryParse(job.TraceParent, null, out var ctx) ? ctx : default;
         using var activity = Telemetry.ActivitySource.StartActivity($"publish {QueueTopology.QueueName(job.Queue)}", ActivityKind.Producer, parent);
-        var body = new LcsJob
+        var message = new LcsJob
         {
             TaskId = job.TaskId,
-            TextA = job.TextA,
-            TextB = job.TextB,
             Algorithm = job.Algorithm,
             Queue = job.Queue,
             CreateTime = TaskMapper.Time(job.CreatedAtMs),
-        }.ToByteArray();
+            TextALength = job.TextALength,
+            TextBLength = job.TextBLength,
+        };
+        if (job is { TextA: { } a, TextB: { } b })
+        {
+            message.TextA = a;
+            message.TextB = b;
+        }
+        else
+        {
+            message.InputInStore = true;
+        }
+        var body = message.ToByteArray();
         var properties = new BasicProperties
         {
             Persistent = true,
@@ -163,14 +220,25 @@ public sealed class OutboxDispatcher(
         {
             await PublishRetry.RunAsync(ct => channel.BasicPublishAsync(QueueTopology.JobsExchange, QueueTopology.RoutingKey(job.Queue),
                 mandatory: true, properties, body, ct), cancellationToken);
-            return true;
+            return null;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             logger.LogWarning("Publishing task {TaskId} was not confirmed: {Error}", job.TaskId, ex.Message);
-            return false;
+            return ex;
         }
     }
 
-    private static long Chars(PendingJob job) => job.TextA.Length + job.TextB.Length;
+    /// <summary>
+    /// The broker's reply text when it closed the channel because of a message's content
+    /// (PRECONDITION_FAILED, e.g. over its max message size): publishing it again cannot succeed.
+    /// </summary>
+    private static string? Refusal(Exception? failure) =>
+        failure is OperationInterruptedException { ShutdownReason: { Initiator: ShutdownInitiator.Peer, ReplyCode: Constants.PreconditionFailed } reason }
+            ? reason.ReplyText
+            : null;
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private readonly record struct RoundResult(int Confirmed, int Failed);
 }

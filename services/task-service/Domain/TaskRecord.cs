@@ -183,6 +183,17 @@ public sealed class TaskRecord
         return CancelRequested ? new(true, "cancellation requested") : ProgressAnswer.Continue;
     }
 
+    /// <summary>
+    /// Only the running attempt may read the task's input from the store (ReadTaskInput), and only
+    /// with that attempt's claim token.
+    /// </summary>
+    public void EnsureInputReadableBy(int attempt, string? claimToken)
+    {
+        if (State != TaskState.Running || attempt != Attempts)
+            throw TaskRejection.FailedPrecondition($"task {Id} is not running attempt {attempt} (it is {State.ToString().ToUpperInvariant()}, attempt {Attempts})");
+        if (!ClaimToken.Matches(ClaimTokenHash, claimToken)) throw TaskRejection.WrongClaimToken(Id, attempt);
+    }
+
     /// <summary>Heartbeat of the worker running the current attempt.</summary>
     public void RenewLease(string workerId, long nowMs, TimeSpan lease)
     {
@@ -264,8 +275,8 @@ public sealed class TaskRecord
             throw TaskRejection.FailedPrecondition($"tasks that have not finished cannot be deleted (cancel them first): {string.Join(", ", unfinished)}");
     }
 
-    /// <summary>The broker dead-lettered the job message.</summary>
-    public void FailDeadLettered(string reason, long nowMs)
+    /// <summary>The job message can never reach a worker: the broker dead-lettered it, or refused to take it.</summary>
+    public void FailUndeliverable(string reason, long nowMs)
     {
         if (!IsDone) Finish(TaskState.Failed, nowMs, reason);
     }

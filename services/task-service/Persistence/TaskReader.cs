@@ -1,3 +1,4 @@
+using CeleryKube.Messaging;
 using CeleryKube.Protos.V1;
 using CeleryKube.TaskService.Domain;
 using Microsoft.EntityFrameworkCore;
@@ -10,85 +11,77 @@ namespace CeleryKube.TaskService.Persistence;
 /// </summary>
 public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
 {
-    /// <summary>A task, or null; its texts too when <paramref name="withInput"/>.</summary>
-    public async Task<(TaskRecord Task, TaskInput? Input)?> GetAsync(string id, bool withInput, CancellationToken cancellationToken)
+    /// <summary>A task, or null; its texts too when <paramref name="withInput"/>; as a <see cref="TaskSummaries">summary</see> when <paramref name="summary"/>.</summary>
+    public async Task<(TaskRecord Task, TaskInput? Input)?> GetAsync(string id, bool withInput, CancellationToken cancellationToken, bool summary = false)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var task = await db.Tasks.AsNoTracking().SingleOrDefaultAsync(t => t.Id == id, cancellationToken);
+        var task = await (summary ? TaskSummaries.Query(db) : db.Tasks.AsNoTracking()).SingleOrDefaultAsync(t => t.Id == id, cancellationToken);
         if (task is null) return null;
         var input = withInput ? await db.TaskInputs.AsNoTracking().SingleOrDefaultAsync(i => i.TaskId == id, cancellationToken) : null;
         return (task, input);
     }
 
     /// <summary>
-    /// One page of tasks, newest first, filtered by state and queue, starting after
-    /// <paramref name="after"/> (the (created, id) of the previous page's last task); and the filter's total.
+    /// One page of task summaries (<see cref="TaskSummaries"/>), newest first, filtered by state and
+    /// queue, starting after <paramref name="after"/> (the (created, id) of the previous page's last
+    /// task); and the filter's total.
     /// </summary>
     public async Task<(List<TaskRecord> Page, int Total)> ListAsync(IReadOnlyCollection<TaskState> states, TaskQueue queue,
         (long CreatedAtMs, string Id)? after, int take, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var filtered = db.Tasks.AsNoTracking();
-        if (states.Count > 0) filtered = filtered.Where(t => states.Contains(t.State));
-        if (queue != TaskQueue.Unspecified) filtered = filtered.Where(t => t.Queue == queue);
-        var page = filtered;
+        IQueryable<TaskRecord> Filtered(IQueryable<TaskRecord> tasks)
+        {
+            if (states.Count > 0) tasks = tasks.Where(t => states.Contains(t.State));
+            return queue == TaskQueue.Unspecified ? tasks : tasks.Where(t => t.Queue == queue);
+        }
+        var page = Filtered(TaskSummaries.Query(db));
         if (after is var (createdAtMs, id))
             page = page.Where(t => t.CreatedAtMs < createdAtMs || (t.CreatedAtMs == createdAtMs && string.Compare(t.Id, id) < 0));
         var rows = await page.OrderByDescending(t => t.CreatedAtMs).ThenByDescending(t => t.Id).Take(take).ToListAsync(cancellationToken);
-        return (rows, await filtered.CountAsync(cancellationToken));
+        return (rows, await Filtered(db.Tasks).CountAsync(cancellationToken));
     }
 
     /// <summary>
     /// Changes committed with a sequence in (<paramref name="afterSeq"/>, <paramref name="upToSeq"/>],
-    /// in order: changed tasks as they are now, and deleted ones.
+    /// in order, at most <paramref name="limit"/> of them: changed tasks as they are now (as
+    /// <see cref="TaskSummaries">summaries</see>), and deleted ones. The batch says how far it got:
+    /// read again after its <see cref="ChangeBatch.UpToSeq"/> for the rest.
     /// </summary>
-    public async Task<List<TaskChange>> ChangesAsync(long afterSeq, long upToSeq, IReadOnlyCollection<string> ids, TaskQueue queue,
-        CancellationToken cancellationToken)
+    public async Task<ChangeBatch> ChangesAsync(long afterSeq, long upToSeq, int limit, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var changed = db.Tasks.AsNoTracking().Where(t => t.ChangeSeq > afterSeq && t.ChangeSeq <= upToSeq);
-        var deleted = db.Tombstones.AsNoTracking().Where(t => t.ChangeSeq > afterSeq && t.ChangeSeq <= upToSeq);
-        if (ids.Count > 0)
+        var changed = await TaskSummaries.Query(db).Where(t => t.ChangeSeq > afterSeq && t.ChangeSeq <= upToSeq)
+            .OrderBy(t => t.ChangeSeq).Take(limit).ToListAsync(cancellationToken);
+        var deleted = await db.Tombstones.AsNoTracking().Where(t => t.ChangeSeq > afterSeq && t.ChangeSeq <= upToSeq)
+            .OrderBy(t => t.ChangeSeq).Take(limit).ToListAsync(cancellationToken);
+        // A full list may have more behind it, also of its last commit (one sequence number per
+        // commit): the batch ends before the last commit a full list reached.
+        var reached = upToSeq;
+        if (changed.Count == limit) reached = Math.Min(reached, changed[^1].ChangeSeq - 1);
+        if (deleted.Count == limit) reached = Math.Min(reached, deleted[^1].ChangeSeq - 1);
+        if (reached <= afterSeq)
         {
-            changed = changed.Where(t => ids.Contains(t.Id));
-            deleted = deleted.Where(t => ids.Contains(t.TaskId));
+            // The first commit alone holds more than the limit (a bulk change): it is read whole.
+            var first = Math.Min(changed.Count > 0 ? changed[0].ChangeSeq : long.MaxValue, deleted.Count > 0 ? deleted[0].ChangeSeq : long.MaxValue);
+            return await ChangesAsync(afterSeq, first, int.MaxValue, cancellationToken);
         }
-        if (queue != TaskQueue.Unspecified)
-        {
-            changed = changed.Where(t => t.Queue == queue);
-            deleted = deleted.Where(t => t.Queue == queue);
-        }
-        var changes = (await changed.ToListAsync(cancellationToken)).Select(t => new TaskChange(t.ChangeSeq, t.Id, t.Queue, t))
-            .Concat((await deleted.ToListAsync(cancellationToken)).Select(t => new TaskChange(t.ChangeSeq, t.TaskId, t.Queue, null)));
-        return changes.OrderBy(c => c.Seq).ToList();
+        var changes = changed.Where(t => t.ChangeSeq <= reached).Select(t => new TaskChange(t.ChangeSeq, t.Id, t.Queue, t))
+            .Concat(deleted.Where(t => t.ChangeSeq <= reached).Select(t => new TaskChange(t.ChangeSeq, t.TaskId, t.Queue, null)));
+        return new ChangeBatch(changes.OrderBy(c => c.Seq).ToList(), reached);
     }
 
     /// <summary>
-    /// Follows the change feed from <paramref name="afterSeq"/>: each commit's changes once, in
-    /// sequence (commit) order, whichever replica committed them, until cancelled.
+    /// A piece of a task's text: <paramref name="count"/> code points from code point
+    /// <paramref name="start"/> of text A (or B), cut by the database (SQL substr counts code
+    /// points), so neither the whole text nor a split code point is ever loaded. Null for an unknown task.
     /// </summary>
-    public async IAsyncEnumerable<TaskChange> FollowAsync(TaskChangeFeed feed, long afterSeq, IReadOnlyCollection<string> ids, TaskQueue queue,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    public async Task<string?> InputPieceAsync(string taskId, bool textA, int start, int count, CancellationToken cancellationToken)
     {
-        var seen = afterSeq;
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            var nextCommit = feed.NextCommitAsync();
-            var upTo = feed.LastChangeSeq;
-            if (upTo > seen)
-            {
-                foreach (var change in await ChangesAsync(seen, upTo, ids, queue, cancellationToken)) yield return change;
-                seen = upTo;
-            }
-            try
-            {
-                await nextCommit.WaitAsync(cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                yield break;
-            }
-        }
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var inputs = db.TaskInputs.AsNoTracking().Where(i => i.TaskId == taskId);
+        return await (textA ? inputs.Select(i => i.TextA.Substring(start, count)) : inputs.Select(i => i.TextB.Substring(start, count)))
+            .SingleOrDefaultAsync(cancellationToken);
     }
 
     /// <summary>Workers that heartbeated at or after <paramref name="sinceMs"/>.</summary>
@@ -119,12 +112,20 @@ public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
     }
 }
 
+/// <summary>Changes in order, complete up to <paramref name="UpToSeq"/>.</summary>
+public sealed record ChangeBatch(List<TaskChange> Changes, long UpToSeq);
+
 /// <summary>One change-feed event: the task as it is now, or (Task null) its deletion.</summary>
 public sealed record TaskChange(long Seq, string TaskId, TaskQueue Queue, TaskRecord? Task);
 
 /// <summary>An outbox row joined with what its job message carries.</summary>
+/// <remarks>The texts are null when they are too large for the message (<see cref="JobMessage.CarriesTexts"/>).</remarks>
 public sealed record PendingJob(long OutboxId, string TaskId, TaskQueue Queue, LcsAlgorithm Algorithm, long CreatedAtMs,
-    TaskState State, string TextA, string TextB, string? TraceParent);
+    TaskState State, int TextALength, int TextBLength, string? TextA, string? TextB, string? TraceParent)
+{
+    /// <summary>Characters of text this job holds in memory.</summary>
+    public long Chars => (TextA?.Length ?? 0) + (TextB?.Length ?? 0);
+}
 
 /// <summary>Finished tasks in one throughput bucket.</summary>
 public sealed record FinishedCount(long Bucket, TaskQueue Queue, bool Succeeded, int Count);

@@ -1,3 +1,4 @@
+using CeleryKube.Messaging;
 using CeleryKube.Protos.V1;
 using CeleryKube.TaskService.Domain;
 using Microsoft.EntityFrameworkCore;
@@ -119,16 +120,60 @@ public sealed class TaskStore
             return new DeleteOutcome(count, ids.Except(existing).ToList());
         }, cancellationToken);
 
-    /// <summary>Deletes every finished task.</summary>
-    public Task<int> DeleteAllFinishedAsync(CancellationToken cancellationToken) =>
-        writer.WriteAsync((scope, ct) => scope.Db.Tasks.Where(TaskRecord.Finished).ExecuteDeleteAsync(ct), cancellationToken);
+    /// <summary>Deletes every finished task, in chunks (<see cref="DeleteInChunksAsync"/>).</summary>
+    public async Task<int> DeleteAllFinishedAsync(CancellationToken cancellationToken) =>
+        (await DeleteInChunksAsync(TaskRecord.Finished, cancellationToken)).GetValueOrDefault();
+
+    /// <summary>Most tasks one delete chunk removes.</summary>
+    public const int DeleteChunkRows = 500;
+
+    /// <summary>Most code points of texts and results one delete chunk frees (freeing pages is what makes a delete slow).</summary>
+    public const long DeleteChunkCodePoints = 16_000_000;
+
+    /// <summary>
+    /// Deletes the tasks <paramref name="filter"/> selects as many small writer commands, each at
+    /// most <see cref="DeleteChunkRows"/> tasks and <see cref="DeleteChunkCodePoints"/> of their
+    /// data (always at least one task), so claims and reports run between the chunks instead of
+    /// waiting behind one long statement. Returns how many were deleted. With a
+    /// <paramref name="round"/>, each chunk first takes that round's lock; when another replica
+    /// holds it, the delete stops there and returns null.
+    /// </summary>
+    private async Task<int?> DeleteInChunksAsync(System.Linq.Expressions.Expression<Func<TaskRecord, bool>> filter, CancellationToken cancellationToken,
+        long? round = null)
+    {
+        var deleted = 0;
+        while (true)
+        {
+            var chunk = await writer.WriteAsync(async (scope, ct) =>
+            {
+                if (round is { } r && !await scope.TryLockRoundAsync(r, ct)) return (Deleted: 0, More: false, Locked: true);
+                var heads = await scope.Db.Tasks.Where(filter).OrderBy(t => t.Id)
+                    .Select(t => new { t.Id, Size = (long)t.TextALength + t.TextBLength + (t.ResultLength ?? 0) })
+                    .Take(DeleteChunkRows).ToListAsync(ct);
+                var ids = new List<string>();
+                long size = 0;
+                foreach (var head in heads)
+                {
+                    size += head.Size;
+                    if (ids.Count > 0 && size > DeleteChunkCodePoints) break;
+                    ids.Add(head.Id);
+                }
+                if (ids.Count > 0) await scope.Db.Tasks.Where(t => ids.Contains(t.Id)).ExecuteDeleteAsync(ct);
+                return (Deleted: ids.Count, More: heads.Count > ids.Count || heads.Count == DeleteChunkRows, Locked: false);
+            }, cancellationToken);
+            if (chunk.Locked) return null;
+            deleted += chunk.Deleted;
+            if (!chunk.More) return deleted;
+        }
+    }
 
     /// <summary>
     /// Claims the oldest outbox rows no other replica holds (unclaimed, lapsed, or already this
     /// replica's) for <see cref="OutboxClaimLease"/>, and returns what their job messages need: at
     /// most <paramref name="maxRows"/>, and no more than <paramref name="maxChars"/> characters of
-    /// text in all (always at least one row), so a round of large jobs does not hold gigabytes at
-    /// once. Replicas claiming at the same moment get disjoint rows.
+    /// text in all (always at least one row), so a round does not hold megabytes at once. Only texts
+    /// a message carries (<see cref="JobMessage.CarriesTexts"/>) are read; larger ones stay in the
+    /// store. Replicas claiming at the same moment get disjoint rows.
     /// </summary>
     public Task<List<PendingJob>> ClaimOutboxAsync(int maxRows, long maxChars, CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
@@ -142,9 +187,10 @@ public sealed class TaskStore
                                select new { o.Id, t.TextALength, t.TextBLength })
                 .Take(maxRows).ToListAsync(ct);
             if (heads.Count == 0) return [];
+            static long InlineChars(int a, int b) => JobMessage.CarriesTexts(a, b) ? a + b : 0;
             var take = 1;
-            long chars = heads[0].TextALength + heads[0].TextBLength;
-            while (take < heads.Count && (chars += heads[take].TextALength + heads[take].TextBLength) <= maxChars) take++;
+            var chars = InlineChars(heads[0].TextALength, heads[0].TextBLength);
+            while (take < heads.Count && (chars += InlineChars(heads[take].TextALength, heads[take].TextBLength)) <= maxChars) take++;
             var lastId = heads[take - 1].Id;
             var until = now + (long)OutboxClaimLease.TotalMilliseconds;
             await scope.Db.Database.ExecuteSqlRawAsync(scope.Dialect.ClaimOutboxSql, [me, until, lastId, now], ct);
@@ -153,7 +199,10 @@ public sealed class TaskStore
                           join i in scope.Db.TaskInputs on o.TaskId equals i.TaskId
                           where o.ClaimedBy == me && o.ClaimedUntilMs == until && o.Id <= lastId
                           orderby o.Id
-                          select new PendingJob(o.Id, t.Id, t.Queue, t.Algorithm, t.CreatedAtMs, t.State, i.TextA, i.TextB, o.TraceParent))
+                          // JobMessage.CarriesTexts as SQL, so large texts are never loaded here.
+                          let inline = (long)t.TextALength + t.TextBLength <= JobMessage.MaxInlineCodePoints
+                          select new PendingJob(o.Id, t.Id, t.Queue, t.Algorithm, t.CreatedAtMs, t.State, t.TextALength, t.TextBLength,
+                              inline ? i.TextA : null, inline ? i.TextB : null, o.TraceParent))
                 .ToListAsync(ct);
         }, cancellationToken);
 
@@ -168,14 +217,27 @@ public sealed class TaskStore
 
     /// <summary>The broker dead-lettered a task's job message: it ends FAILED with the reason.</summary>
     public Task FailDeadLetteredAsync(string taskId, string reason, CancellationToken cancellationToken) =>
-        writer.WriteAsync(async (scope, ct) =>
+        writer.WriteAsync((scope, _) => FailUndeliverableAsync(scope, taskId, reason), cancellationToken);
+
+    /// <summary>
+    /// The broker refused an outbox row's message for a reason publishing again cannot change: the
+    /// row goes and its task ends FAILED with the reason, so it never blocks the rows behind it.
+    /// </summary>
+    public Task FailUnpublishableAsync(long outboxId, string taskId, string reason, CancellationToken cancellationToken) =>
+        writer.WriteAsync((scope, _) =>
         {
-            var task = await scope.Sql.FindAsync(scope.Db, taskId);
-            if (task is null) return false;
-            task.FailDeadLettered(reason, NowMs);
-            scope.Sql.Save(task);
-            return true;
+            scope.Sql.DeleteOutbox(outboxId);
+            return FailUndeliverableAsync(scope, taskId, reason);
         }, cancellationToken);
+
+    private async Task<bool> FailUndeliverableAsync(WriteScope scope, string taskId, string reason)
+    {
+        var task = await scope.Sql.FindAsync(scope.Db, taskId);
+        if (task is null) return false;
+        task.FailUndeliverable(reason, NowMs);
+        scope.Sql.Save(task);
+        return true;
+    }
 
     /// <summary>
     /// Puts running tasks whose lease lapsed back on their queue (through the outbox), ends those
@@ -206,22 +268,24 @@ public sealed class TaskStore
     /// <summary>
     /// Deletes finished tasks older than their state's retention, and tombstones of deletions
     /// committed up to <paramref name="tombstonesUpToSeq"/> (no live watcher still needs those).
-    /// Returns how many tasks were deleted. With several replicas one sweeps at a time.
+    /// Returns how many tasks were deleted. With several replicas one sweeps at a time: a replica
+    /// that finds another sweeping (at any chunk) leaves the rest of the round to it.
     /// </summary>
-    public Task<int> SweepAsync(Func<TaskState, TimeSpan> retention, long tombstonesUpToSeq, CancellationToken cancellationToken) =>
-        writer.WriteAsync(async (scope, ct) =>
+    public async Task<int> SweepAsync(Func<TaskState, TimeSpan> retention, long tombstonesUpToSeq, CancellationToken cancellationToken)
+    {
+        var now = NowMs;
+        var deleted = 0;
+        foreach (var state in TaskRecord.FinalStates)
         {
-            if (!await scope.TryLockRoundAsync(StoreRounds.RetentionSweep, ct)) return 0;
-            var now = NowMs;
-            var deleted = 0;
-            foreach (var state in TaskRecord.FinalStates)
-            {
-                var before = now - (long)retention(state).TotalMilliseconds;
-                deleted += await scope.Db.Tasks.Where(t => t.State == state && t.FinishedAtMs < before).ExecuteDeleteAsync(ct);
-            }
-            await scope.Db.Tombstones.Where(t => t.ChangeSeq > 0 && t.ChangeSeq <= tombstonesUpToSeq).ExecuteDeleteAsync(ct);
-            return deleted;
-        }, cancellationToken);
+            var before = now - (long)retention(state).TotalMilliseconds;
+            var swept = await DeleteInChunksAsync(t => t.State == state && t.FinishedAtMs < before, cancellationToken, StoreRounds.RetentionSweep);
+            if (swept is null) return deleted;
+            deleted += swept.Value;
+        }
+        await writer.WriteAsync((scope, ct) => scope.Db.Tombstones.Where(t => t.ChangeSeq > 0 && t.ChangeSeq <= tombstonesUpToSeq).ExecuteDeleteAsync(ct),
+            cancellationToken);
+        return deleted;
+    }
 
     /// <summary>Registers a worker (or refreshes it) and renews the leases of the tasks it runs.</summary>
     public Task HeartbeatAsync(WorkerHeartbeat heartbeat, TimeSpan lease, CancellationToken cancellationToken) =>

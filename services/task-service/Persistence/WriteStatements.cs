@@ -124,11 +124,17 @@ internal sealed class WriteStatements : IDisposable
     /// <summary>The broker confirmed a task's message: the outbox row goes, a PENDING task becomes QUEUED.</summary>
     public void Confirm(long outboxId, string taskId, long nowMs)
     {
-        Bind(deleteOutbox, outboxId);
-        deleteOutbox.ExecuteNonQuery();
+        DeleteOutbox(outboxId);
         var (from, to) = TaskRecord.BrokerConfirmMove;
         Bind(confirmTask, (int)to, nowMs, taskId, (int)from);
         confirmTask.ExecuteNonQuery();
+    }
+
+    /// <summary>Removes an outbox row.</summary>
+    public void DeleteOutbox(long outboxId)
+    {
+        Bind(deleteOutbox, outboxId);
+        deleteOutbox.ExecuteNonQuery();
     }
 
     public void Dispose()

@@ -18,7 +18,8 @@ namespace CeleryKube.Worker.Consuming;
 /// within <see cref="WorkerSettings.FinishWindow"/> (most small jobs end in microseconds), its claim
 /// and outcome go to ResultSink in one FinishTask call; a job still running then is claimed with
 /// StartTask and goes on the full path (lease, progress, CompleteTask). With no window it is claimed
-/// before it runs.
+/// before it runs, and so is a job whose texts stayed in the store (too large for a message): it
+/// reads them from task-service once it holds the claim.
 /// </summary>
 public sealed class JobHandler(WorkerSettings settings, WorkerState state, WorkerMetrics metrics, ResultSinkClient sink,
     SinkRetryBudgets budgets, ILogger<JobHandler> logger)
@@ -41,7 +42,7 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         var progress = new ResultSinkProgress(sink, settings.Id, logger);
         var clock = Stopwatch.StartNew();
         Task<JobOutcome>? run = null;
-        if (settings.FinishWindow > TimeSpan.Zero)
+        if (settings.FinishWindow > TimeSpan.Zero && !job.InputInStore)
         {
             metrics.Started();
             run = LcsJobExecutor.RunAsync(job, settings.TimeLimit, progress, abandon, settings.CoresPerJob);
@@ -64,7 +65,7 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
             return;
         }
 
-        var running = new RunningTask(job.TaskId, start.Attempt, job.Algorithm, CodePoints.Count(job.TextA), CodePoints.Count(job.TextB),
+        var running = new RunningTask(job.TaskId, start.Attempt, job.Algorithm, Length(job.TextALength, job.TextA), Length(job.TextBLength, job.TextB),
             DateTimeOffset.UtcNow, delivery.DeliveryCount) { ClaimToken = start.ClaimToken };
         state.Add(running);
         try
@@ -72,11 +73,12 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
             progress.Attach(running);
             if (run is null)
             {
+                if (job.InputInStore && !await ReadInputAsync(job, running, delivery, activity, abandon)) return;
                 metrics.Started();
                 run = LcsJobExecutor.RunAsync(job, settings.TimeLimit, progress, abandon, settings.CoresPerJob);
             }
-            logger.LogInformation("task {TaskId} attempt {Attempt}: running {Algorithm} on {LengthA} x {LengthB} code points",
-                job.TaskId, running.Attempt, job.Algorithm, running.TextALength, running.TextBLength);
+            logger.LogInformation("task {TaskId} attempt {Attempt}: running {Algorithm} on {LengthA} x {LengthB} code points{Source}",
+                job.TaskId, running.Attempt, job.Algorithm, running.TextALength, running.TextBLength, job.InputInStore ? " (input read from the store)" : "");
             await ReportAsync(job, running, await run, clock.Elapsed, delivery, activity, abandon);
         }
         finally
@@ -194,13 +196,56 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         }
         catch (Exception ex)
         {
-            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            logger.LogError("task {TaskId} attempt {Attempt}: could not record the outcome within {Budget:c} ({Error}); returned to the queue",
-                job.TaskId, running.Attempt, budgets.Complete, SinkRetry.Describe(ex));
-            metrics.Requeued();
-            await delivery.Settle(DeliveryVerdict.Return);
+            await GiveBackAsync("record the outcome", job, running, budgets.Complete, ex, delivery, activity);
         }
     }
+
+    /// <summary>task-service stayed out of reach for a claimed job: it goes back to the queue without blame.</summary>
+    private async Task GiveBackAsync(string what, LcsJob job, RunningTask running, TimeSpan budget, Exception ex, Delivery delivery, Activity? activity)
+    {
+        activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+        logger.LogError("task {TaskId} attempt {Attempt}: could not {What} within {Budget:c} ({Error}); returned to the queue",
+            job.TaskId, running.Attempt, what, budget, SinkRetry.Describe(ex));
+        metrics.Requeued();
+        await delivery.Settle(DeliveryVerdict.Return);
+    }
+
+    /// <summary>
+    /// Fetches the texts of a claimed job from the store; false when the delivery was settled instead:
+    /// acked when the attempt may no longer run (cancelled, taken over), given back when task-service
+    /// stayed out of reach (the lease then lapses and the reaper requeues the task).
+    /// </summary>
+    private async Task<bool> ReadInputAsync(LcsJob job, RunningTask running, Delivery delivery, Activity? activity, CancellationToken abandon)
+    {
+        try
+        {
+            await SinkRetry.RunAsync(ct => sink.ReadInputAsync(job, running.Attempt, running.ClaimToken, ct), budgets.Start,
+                $"ReadTaskInput for task {job.TaskId}", logger, abandon);
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.PermissionDenied)
+        {
+            logger.LogInformation("task {TaskId} attempt {Attempt}: its input cannot be read any more ({Detail}); skipped",
+                job.TaskId, running.Attempt, ex.Status.Detail);
+            state.CountSkipped();
+            await delivery.Settle(DeliveryVerdict.Ack);
+            return false;
+        }
+        catch (Exception ex)
+        {
+            await GiveBackAsync("read its input", job, running, budgets.Start, ex, delivery, activity);
+            return false;
+        }
+        var (lengthA, lengthB) = (CodePoints.Count(job.TextA), CodePoints.Count(job.TextB));
+        if (lengthA == job.TextALength && lengthB == job.TextBLength) return true;
+        // Never compute on a damaged input: the task fails with the reason.
+        await ReportAsync(job, running, new JobOutcome.Failed(
+            $"the input read from task-service has {lengthA} and {lengthB} code points; the job message says {job.TextALength} and {job.TextBLength}"),
+            TimeSpan.Zero, delivery, activity, abandon);
+        return false;
+    }
+
+    /// <summary>The message's code-point length of a text; counted only for a message from before lengths were carried.</summary>
+    private static int Length(int carried, string text) => carried > 0 ? carried : CodePoints.Count(text);
 
     /// <summary>StartTask with retries; null when the delivery was already settled because no claim was possible.</summary>
     private async Task<StartTaskResponse?> ClaimAsync(LcsJob job, Delivery delivery, CancellationToken abandon)

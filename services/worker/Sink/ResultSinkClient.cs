@@ -1,5 +1,6 @@
 using CeleryKube.ServiceDefaults;
 using CeleryKube.Protos.V1;
+using System.Text;
 using Grpc.Core;
 using Grpc.Net.Client.Configuration;
 
@@ -58,6 +59,35 @@ public sealed class ResultSinkClient(ResultSinkService.ResultSinkServiceClient c
         stream is null
             ? await unary(Headers(), Deadline(deadline), cancellationToken).ResponseAsync
             : answer(await stream.SendAsync(onStream, deadline, cancellationToken));
+
+    /// <summary>How long reading a task's input from the store may take (two texts at the input limit are up to 80 MB).</summary>
+    public static readonly TimeSpan InputDeadline = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Reads a claimed task's texts from task-service in chunks (for a job message without them)
+    /// and puts them into <paramref name="job"/>. Each text is assembled once: the chunks, then the string.
+    /// </summary>
+    public async Task<LcsJob> ReadInputAsync(LcsJob job, int attempt, string claimToken, CancellationToken cancellationToken)
+    {
+        using var call = client.ReadTaskInput(new ReadTaskInputRequest { TaskId = job.TaskId, Attempt = attempt, ClaimToken = claimToken },
+            Headers(), Deadline(InputDeadline), cancellationToken);
+        var text = new StringBuilder(job.TextALength);
+        var inA = true;
+        while (await call.ResponseStream.MoveNext(cancellationToken))
+        {
+            var chunk = call.ResponseStream.Current;
+            if (inA && chunk.ChunkCase == ReadTaskInputResponse.ChunkOneofCase.TextB)
+            {
+                job.TextA = text.ToString();
+                text = new StringBuilder(job.TextBLength);
+                inA = false;
+            }
+            text.Append(inA ? chunk.TextA : chunk.TextB);
+        }
+        if (inA) job.TextA = text.ToString();
+        else job.TextB = text.ToString();
+        return job;
+    }
 
     /// <summary>Registers the worker and renews its tasks' leases.</summary>
     public Task<HeartbeatResponse> HeartbeatAsync(HeartbeatRequest request, CancellationToken cancellationToken) =>

@@ -109,13 +109,14 @@ public sealed class InProcessStore : IAsyncDisposable
     {
         await StopAsync();
         await services.DisposeAsync();
+        if (Provider == StoreProvider.Sqlite) Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (!ownsDatabase) return;
         if (Provider == StoreProvider.Sqlite)
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             var file = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(ConnectionString).DataSource;
             try { Directory.Delete(Path.GetDirectoryName(file)!, recursive: true); } catch (IOException) { }
         }
-        else if (ownsDatabase)
+        else
         {
             await (await PrivatePostgres.SharedAsync()).DropDatabaseAsync(ConnectionString);
         }

@@ -111,7 +111,8 @@ public static class TaskEventStream
     {
         try
         {
-            return (await client.GetTaskAsync(new GetTaskRequest { Id = id }, cancellationToken: token)).Task;
+            // A row shows 40 code points of the result: the summary's 200 are plenty, a 10 MB result is not needed.
+            return (await client.GetTaskAsync(new GetTaskRequest { Id = id, View = TaskView.Summary }, cancellationToken: token)).Task;
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
         {

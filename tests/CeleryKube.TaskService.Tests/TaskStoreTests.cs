@@ -77,6 +77,35 @@ public abstract class TaskStoreTests
     }
 
     [Fact]
+    public async Task Deleting_all_finished_runs_in_chunks_that_other_commands_interleave_with_and_every_deletion_is_an_event()
+    {
+        await using var s = await InProcessStore.StartAsync();
+        const int finished = TaskStore.DeleteChunkRows * 2 + 100;
+        await Task.WhenAll(Enumerable.Range(0, finished).Select(_ => FinishedAsync(s)));
+        var queued = await SubmitAsync(s);
+        var before = s.ChangeFeed.LastChangeSeq;
+
+        var deleting = s.Store.DeleteAllFinishedAsync(CancellationToken.None);
+        // A claim queued beside the delete runs too; the delete itself commits chunk by chunk (below),
+        // so the writer is never held for the whole of it.
+        var claim = await s.Store.ClaimAsync(queued.Id, "w1", false, Lease, "token-w1", CancellationToken.None);
+        Assert.Equal(finished, await deleting);
+
+        Assert.Equal(StartDecision.Proceed, claim.Decision);
+        Assert.True(s.ChangeFeed.LastChangeSeq - before >= 3, $"the delete committed in {s.ChangeFeed.LastChangeSeq - before} steps");
+        // Read in batches smaller than a chunk's commit: a commit is never split between batches.
+        var events = new List<TaskChange>();
+        for (var after = before; after < s.ChangeFeed.LastChangeSeq;)
+        {
+            var batch = await s.Reader.ChangesAsync(after, s.ChangeFeed.LastChangeSeq, 300, CancellationToken.None);
+            events.AddRange(batch.Changes);
+            after = batch.UpToSeq;
+        }
+        Assert.Equal(finished, events.Count(e => e.Task is null));
+        Assert.Equal(TaskState.Running, await StateAsync(s, queued.Id));
+    }
+
+    [Fact]
     public async Task A_commit_that_changes_nothing_does_not_advance_the_feed()
     {
         await using var s = await StartAsync();

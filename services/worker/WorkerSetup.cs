@@ -48,8 +48,10 @@ public static class WorkerSetup
                 c.MaxReconnectBackoff = GrpcRetry.MaxReconnectBackoff;
             });
         services.AddSingleton<ResultSinkStream>();
+        services.AddSingleton<HeartbeatSchedule>();
         services.AddSingleton(sp => new ResultSinkClient(sp.GetRequiredService<ResultSinkService.ResultSinkServiceClient>(),
-            sp.GetRequiredService<ResultSinkCredentials>(), worker.ReportStream ? sp.GetRequiredService<ResultSinkStream>() : null));
+            sp.GetRequiredService<ResultSinkCredentials>(), sp.GetRequiredService<HeartbeatSchedule>(),
+            worker.ReportStream ? sp.GetRequiredService<ResultSinkStream>() : null));
         services.AddSingleton(sp => SinkRetryBudgets.For(sp.GetRequiredService<WorkerSettings>().TimeLimit));
         services.AddSingleton<WorkerState>();
         services.AddSingleton<WorkerMetrics>();

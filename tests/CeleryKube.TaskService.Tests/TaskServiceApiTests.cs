@@ -1,3 +1,4 @@
+using CeleryKube.Protos;
 using CeleryKube.Protos.V1;
 using CeleryKube.Testing;
 using Google.Rpc;
@@ -277,7 +278,7 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
         await stream.RequestStream.WriteAsync(new StreamReportsRequest
         {
             Id = 9,
-            Complete = new CompleteTaskRequest { TaskId = task.Id, Attempt = 1, WorkerId = "w1", ClaimToken = answers[7].Start.ClaimToken,
+            Complete = new CompleteTaskRequest { TaskId = task.Id, Attempt = 1, ClaimToken = answers[7].Start.ClaimToken,
                 Result = new LcsResult { Length = 5, Substring = "eamed", OffsetA = 3, OffsetB = 2 } },
         });
         Assert.True(await stream.ResponseStream.MoveNext(cts.Token));
@@ -299,19 +300,21 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
         var claim = await fx.Sink.StartTaskAsync(new StartTaskRequest { TaskId = task.Id, WorkerId = "w1" }, fx.Auth);
         Assert.Equal(StartDecision.Proceed, claim.Decision);
         Assert.Equal(1, claim.Attempt);
+        // The worker heartbeats from the lease it is told, so task-service's Leases__Duration is the only setting.
+        Assert.Equal(TaskServiceFixture.Lease, claim.LeaseDuration.ToTimeSpan());
         Assert.Equal(StartDecision.SkipClaimed, (await fx.Sink.StartTaskAsync(new StartTaskRequest { TaskId = task.Id, WorkerId = "w2" }, fx.Auth)).Decision);
 
-        var progress = await fx.Sink.ReportProgressAsync(new ReportProgressRequest { TaskId = task.Id, Attempt = 1, WorkerId = "w1", Progress = 0.5, ClaimToken = claim.ClaimToken }, fx.Auth);
+        var progress = await fx.Sink.ReportProgressAsync(new ReportProgressRequest { TaskId = task.Id, Attempt = 1, Progress = 0.5, ClaimToken = claim.ClaimToken }, fx.Auth);
         Assert.False(progress.Stop);
         Assert.Equal(0.5, (await fx.Tasks.GetTaskAsync(new GetTaskRequest { Id = task.Id })).Task.Progress);
 
         var result = new LcsResult { Length = 4, Substring = "ello", OffsetA = 1, OffsetB = 1 };
-        var complete = new CompleteTaskRequest { TaskId = task.Id, Attempt = 1, WorkerId = "w1", Result = result, ClaimToken = claim.ClaimToken };
+        var complete = new CompleteTaskRequest { TaskId = task.Id, Attempt = 1, Result = result, ClaimToken = claim.ClaimToken };
         Assert.True((await fx.Sink.CompleteTaskAsync(complete, fx.Auth)).Applied);
         var duplicate = await fx.Sink.CompleteTaskAsync(complete, fx.Auth);
         Assert.False(duplicate.Applied);
         Assert.Equal(TaskState.Succeeded, duplicate.State);
-        var late = await fx.Sink.CompleteTaskAsync(new CompleteTaskRequest { TaskId = task.Id, Attempt = 1, WorkerId = "w1", Error = "late" }, fx.Auth);
+        var late = await fx.Sink.CompleteTaskAsync(new CompleteTaskRequest { TaskId = task.Id, Attempt = 1, Error = "late" }, fx.Auth);
         Assert.False(late.Applied);
 
         var stored = (await fx.Tasks.GetTaskAsync(new GetTaskRequest { Id = task.Id })).Task;
@@ -335,11 +338,11 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
         {
             await Refused(() => fx.Sink.CompleteTaskAsync(new CompleteTaskRequest
             {
-                TaskId = task.Id, Attempt = claim.Attempt, WorkerId = "worker-b", ClaimToken = token, Result = forged,
+                TaskId = task.Id, Attempt = claim.Attempt, ClaimToken = token, Result = forged,
             }, fx.Auth).ResponseAsync, StatusCode.PermissionDenied);
             await Refused(() => fx.Sink.ReportProgressAsync(new ReportProgressRequest
             {
-                TaskId = task.Id, Attempt = claim.Attempt, WorkerId = "worker-b", ClaimToken = token, Progress = 0.9,
+                TaskId = task.Id, Attempt = claim.Attempt, ClaimToken = token, Progress = 0.9,
             }, fx.Auth).ResponseAsync, StatusCode.PermissionDenied);
         }
         var untouched = (await fx.Tasks.GetTaskAsync(new GetTaskRequest { Id = task.Id })).Task;
@@ -350,7 +353,7 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
         var real = new LcsResult { Length = 6, Substring = "report", OffsetA = 7, OffsetB = 2 };
         Assert.True((await fx.Sink.CompleteTaskAsync(new CompleteTaskRequest
         {
-            TaskId = task.Id, Attempt = claim.Attempt, WorkerId = "worker-a", ClaimToken = claim.ClaimToken, Result = real,
+            TaskId = task.Id, Attempt = claim.Attempt, ClaimToken = claim.ClaimToken, Result = real,
         }, fx.Auth)).Applied);
         Assert.Equal(real, (await fx.Tasks.GetTaskAsync(new GetTaskRequest { Id = task.Id })).Task.Result);
     }
@@ -361,10 +364,10 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
         AssertFieldViolation(await Refused(() => fx.Sink.StartTaskAsync(new StartTaskRequest { TaskId = "x", WorkerId = "w" }, fx.Auth).ResponseAsync, StatusCode.InvalidArgument), "task_id");
         AssertFieldViolation(await Refused(() => fx.Sink.StartTaskAsync(new StartTaskRequest { TaskId = Guid.NewGuid().ToString() }, fx.Auth).ResponseAsync, StatusCode.InvalidArgument), "worker_id");
         var id = Guid.NewGuid().ToString();
-        AssertFieldViolation(await Refused(() => fx.Sink.ReportProgressAsync(new ReportProgressRequest { TaskId = id, WorkerId = "w", Attempt = 1, Progress = 2 }, fx.Auth).ResponseAsync, StatusCode.InvalidArgument), "progress");
-        AssertFieldViolation(await Refused(() => fx.Sink.CompleteTaskAsync(new CompleteTaskRequest { TaskId = id, WorkerId = "w", Attempt = 1 }, fx.Auth).ResponseAsync, StatusCode.InvalidArgument), "outcome");
-        AssertFieldViolation(await Refused(() => fx.Sink.CompleteTaskAsync(new CompleteTaskRequest { TaskId = id, WorkerId = "w", Attempt = 0, Error = "e" }, fx.Auth).ResponseAsync, StatusCode.InvalidArgument), "attempt");
-        await Refused(() => fx.Sink.CompleteTaskAsync(new CompleteTaskRequest { TaskId = id, WorkerId = "w", Attempt = 1, Error = "e" }, fx.Auth).ResponseAsync, StatusCode.NotFound);
+        AssertFieldViolation(await Refused(() => fx.Sink.ReportProgressAsync(new ReportProgressRequest { TaskId = id, Attempt = 1, Progress = 2 }, fx.Auth).ResponseAsync, StatusCode.InvalidArgument), "progress");
+        AssertFieldViolation(await Refused(() => fx.Sink.CompleteTaskAsync(new CompleteTaskRequest { TaskId = id, Attempt = 1 }, fx.Auth).ResponseAsync, StatusCode.InvalidArgument), "outcome");
+        AssertFieldViolation(await Refused(() => fx.Sink.CompleteTaskAsync(new CompleteTaskRequest { TaskId = id, Attempt = 0, Error = "e" }, fx.Auth).ResponseAsync, StatusCode.InvalidArgument), "attempt");
+        await Refused(() => fx.Sink.CompleteTaskAsync(new CompleteTaskRequest { TaskId = id, Attempt = 1, Error = "e" }, fx.Auth).ResponseAsync, StatusCode.NotFound);
         AssertFieldViolation(await Refused(() => fx.Sink.HeartbeatAsync(new HeartbeatRequest { WorkerId = "w", Concurrency = 1 }, fx.Auth).ResponseAsync, StatusCode.InvalidArgument), "queue");
         Assert.Equal(StartDecision.SkipNotFound, (await fx.Sink.StartTaskAsync(new StartTaskRequest { TaskId = id, WorkerId = "w" }, fx.Auth)).Decision);
     }
@@ -385,8 +388,9 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
     [Fact]
     public async Task Cluster_status_shows_queues_from_the_broker_and_workers_from_heartbeats()
     {
-        await fx.Sink.HeartbeatAsync(new HeartbeatRequest { WorkerId = "hb-worker", Queue = TaskQueue.Large, Concurrency = 2, Active = 1, Processed = 7, ControlAddress = "http://127.0.0.1:1" }, fx.Auth);
         await fx.SubmitAsync("depth", "check");
+        var beat = await fx.Sink.HeartbeatAsync(new HeartbeatRequest { WorkerId = "hb-worker", Queue = TaskQueue.Large, Concurrency = 2, Active = 1, Processed = 7, ControlAddress = "http://127.0.0.1:1" }, fx.Auth);
+        Assert.Equal(TaskServiceFixture.Lease, beat.LeaseDuration.ToTimeSpan());
         var status = await fx.Tasks.GetClusterStatusAsync(new GetClusterStatusRequest { HistorySeconds = 60 });
         Assert.True(status.BrokerAvailable);
         Assert.Equal(["lcs.small", "lcs.large", "lcs.dead"], status.Queues.Select(q => q.Name));
@@ -402,6 +406,11 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
         Assert.False(worker.Stale);
         Assert.Equal(7 * 2, status.Throughput.Count); // 60 s of 10 s buckets plus the current one, per queue
         Assert.Empty((await fx.Tasks.GetClusterStatusAsync(new GetClusterStatusRequest())).Throughput);
+
+        // Its heartbeats stopped: two missed ones (half the lease) mark it stale, long before it expires.
+        var missing = await Eventually.Until(async () =>
+            (await fx.Tasks.GetClusterStatusAsync(new GetClusterStatusRequest())).Workers.SingleOrDefault(w => w.WorkerId == "hb-worker" && w.Stale), Wait, "hb-worker to be marked stale");
+        Assert.True(DateTime.UtcNow - missing.LastHeartbeatTime.ToDateTime() >= LeaseRules.StaleAfter(TaskServiceFixture.Lease));
     }
 
     [Fact]

@@ -19,12 +19,12 @@ public sealed class JobHandlerTests
     private readonly ConcurrentQueue<(DeliveryVerdict Verdict, int CallsBefore)> settled = new();
 
     private static readonly WorkerSettings Settings = new("worker-test", TaskQueue.Small, 2, TimeSpan.FromSeconds(30),
-        TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), 5003, 5005, "http://127.0.0.1:5003");
+        TimeSpan.FromSeconds(5), 5003, 5005, "http://127.0.0.1:5003");
 
     private JobHandler Handler(WorkerSettings? settings = null)
     {
         settings ??= Settings;
-        var client = new ResultSinkClient(new ResultSinkService.ResultSinkServiceClient(sink), new ResultSinkCredentials("tok", false));
+        var client = new ResultSinkClient(new ResultSinkService.ResultSinkServiceClient(sink), new ResultSinkCredentials("tok", false), new HeartbeatSchedule());
         var budgets = new SinkRetryBudgets(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(10));
         return new JobHandler(settings, state, new WorkerMetrics(settings, state), client, budgets, NullLogger<JobHandler>.Instance);
     }
@@ -240,11 +240,11 @@ public sealed class JobHandlerTests
     public void Complete_request_carries_each_outcome()
     {
         var running = new RunningTask("t", 3, LcsAlgorithm.SuffixArray, 1, 1, DateTimeOffset.UtcNow, 1);
-        Assert.Equal("boom", JobHandler.CompleteRequest(running, new JobOutcome.Failed("boom"), "w").Error);
-        Assert.True(JobHandler.CompleteRequest(running, new JobOutcome.Cancelled("x"), "w").Cancelled);
-        var success = JobHandler.CompleteRequest(running, new JobOutcome.Succeeded(new Protos.V1.LcsResult { Length = 1, Substring = "a" }), "w");
-        Assert.Equal(("t", 3, "w", "a"), (success.TaskId, success.Attempt, success.WorkerId, success.Result.Substring));
-        Assert.Throws<ArgumentOutOfRangeException>(() => JobHandler.CompleteRequest(running, new JobOutcome.Abandoned(), "w"));
+        Assert.Equal("boom", JobHandler.CompleteRequest(running, new JobOutcome.Failed("boom")).Error);
+        Assert.True(JobHandler.CompleteRequest(running, new JobOutcome.Cancelled("x")).Cancelled);
+        var success = JobHandler.CompleteRequest(running, new JobOutcome.Succeeded(new Protos.V1.LcsResult { Length = 1, Substring = "a" }));
+        Assert.Equal(("t", 3, "a"), (success.TaskId, success.Attempt, success.Result.Substring));
+        Assert.Throws<ArgumentOutOfRangeException>(() => JobHandler.CompleteRequest(running, new JobOutcome.Abandoned()));
     }
 
     [Theory]
@@ -262,8 +262,8 @@ public sealed class JobHandlerTests
     public void Heartbeat_lists_the_running_tasks()
     {
         state.Add(new RunningTask("a", 1, LcsAlgorithm.SuffixArray, 1, 1, DateTimeOffset.UtcNow, 1));
-        var client = new ResultSinkClient(new ResultSinkService.ResultSinkServiceClient(sink), new ResultSinkCredentials("tok", false));
-        var request = new HeartbeatLoop(Settings, state, client, NullLogger<HeartbeatLoop>.Instance).Request();
+        var client = new ResultSinkClient(new ResultSinkService.ResultSinkServiceClient(sink), new ResultSinkCredentials("tok", false), new HeartbeatSchedule());
+        var request = new HeartbeatLoop(Settings, state, client, new HeartbeatSchedule(), NullLogger<HeartbeatLoop>.Instance).Request();
         Assert.Equal(("worker-test", TaskQueue.Small, 2, 1, "http://127.0.0.1:5003"),
             (request.WorkerId, request.Queue, request.Concurrency, request.Active, request.ControlAddress));
         Assert.Equal(["a"], request.RunningTaskIds);

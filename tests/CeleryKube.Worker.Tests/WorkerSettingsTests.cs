@@ -22,7 +22,6 @@ public sealed class WorkerSettingsTests
         Assert.Equal(64, settings.Prefetch);
         Assert.Equal(TimeSpan.FromMinutes(1), settings.TimeLimit);
         Assert.Equal(TimeSpan.FromSeconds(25), settings.ShutdownGrace);
-        Assert.Equal(TimeSpan.FromSeconds(5), settings.HeartbeatInterval);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using CeleryKube.Protos;
 using CeleryKube.Protos.V1;
 using CeleryKube.TaskService.Api;
 using CeleryKube.TaskService.Domain;
@@ -31,7 +32,7 @@ public sealed class ClusterStatusReader(
 
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         var expiredBefore = nowMs - (long)leases.Value.WorkerExpiry.TotalMilliseconds;
-        var staleBefore = nowMs - (long)leases.Value.WorkerStaleAfter.TotalMilliseconds;
+        var staleBefore = nowMs - (long)LeaseRules.StaleAfter(leases.Value.Duration).TotalMilliseconds;
         foreach (var w in await reader.WorkersAsync(expiredBefore, cancellationToken))
         {
             response.Workers.Add(new WorkerStatus

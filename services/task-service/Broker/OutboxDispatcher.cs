@@ -143,8 +143,6 @@ public sealed class OutboxDispatcher(
             TextA = job.TextA,
             TextB = job.TextB,
             Algorithm = job.Algorithm,
-            Queue = job.Queue,
-            CreateTime = TaskMapper.Time(job.CreatedAtMs),
         }.ToByteArray();
         var properties = new BasicProperties
         {

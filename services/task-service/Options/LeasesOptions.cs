@@ -10,7 +10,9 @@ public sealed class LeasesOptions
 
     /// <summary>
     /// How long a claim lasts without progress or heartbeat. When it lapses the reaper puts the task
-    /// back on its queue (or ends it CANCELLED when cancellation was requested).
+    /// back on its queue (or ends it CANCELLED when cancellation was requested). Workers learn it
+    /// from StartTask and Heartbeat responses and heartbeat from it, and the cluster view marks a
+    /// worker stale from it (<see cref="Protos.LeaseRules"/>).
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan Duration { get; set; } = TimeSpan.FromSeconds(30);
@@ -22,8 +24,4 @@ public sealed class LeasesOptions
     /// <summary>A worker registration expires after this long without a heartbeat.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan WorkerExpiry { get; set; } = TimeSpan.FromMinutes(2);
-
-    /// <summary>A worker is shown as stale after this long without a heartbeat.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
-    public TimeSpan WorkerStaleAfter { get; set; } = TimeSpan.FromSeconds(15);
 }

@@ -38,7 +38,7 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         activity?.SetTag("messaging.destination.name", settings.QueueName);
         activity?.SetTag("messaging.rabbitmq.delivery_count", delivery.DeliveryCount);
 
-        var progress = new ResultSinkProgress(sink, settings.Id, logger);
+        var progress = new ResultSinkProgress(sink, logger);
         var clock = Stopwatch.StartNew();
         Task<JobOutcome>? run = null;
         if (settings.FinishWindow > TimeSpan.Zero)
@@ -156,8 +156,8 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         state.Count(outcome);
         await delivery.Settle(DeliveryVerdict.Ack);
         if (logger.IsEnabled(LogLevel.Debug))
-            logger.LogDebug("task {TaskId} attempt {Attempt}: {Outcome} in {Seconds:0.######} s{Detail}, claimed and recorded in one call",
-                job.TaskId, response.Attempt, outcome.Label, runTime.TotalSeconds, Detail(outcome));
+            logger.LogDebug("task {TaskId} attempt {Attempt}: {Outcome} in {Seconds:0.######} s{Detail}, claimed and recorded in one call (stored state {State})",
+                job.TaskId, response.Attempt, outcome.Label, runTime.TotalSeconds, Detail(outcome), response.State);
     }
 
     private async Task SkipAsync(LcsJob job, StartDecision decision, Delivery delivery, Activity? activity)
@@ -236,9 +236,9 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
     }
 
     /// <summary>The CompleteTask request for an outcome (never called for <see cref="JobOutcome.Abandoned"/>).</summary>
-    public static CompleteTaskRequest CompleteRequest(RunningTask running, JobOutcome outcome, string? workerId = null)
+    public static CompleteTaskRequest CompleteRequest(RunningTask running, JobOutcome outcome)
     {
-        var request = new CompleteTaskRequest { TaskId = running.TaskId, Attempt = running.Attempt, WorkerId = workerId ?? "", ClaimToken = running.ClaimToken };
+        var request = new CompleteTaskRequest { TaskId = running.TaskId, Attempt = running.Attempt, ClaimToken = running.ClaimToken };
         switch (outcome)
         {
             case JobOutcome.Succeeded s: request.Result = s.Result; break;
@@ -248,8 +248,6 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         }
         return request;
     }
-
-    private CompleteTaskRequest CompleteRequest(RunningTask running, JobOutcome outcome) => CompleteRequest(running, outcome, settings.Id);
 
     private static string Detail(JobOutcome outcome) => outcome switch
     {

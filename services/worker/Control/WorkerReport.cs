@@ -11,7 +11,7 @@ namespace CeleryKube.Worker.Control;
 
 /// <summary>The <c>celery report</c> text: software versions, runtime and effective settings, secrets redacted.</summary>
 public sealed class WorkerReport(WorkerSettings settings, IOptions<RabbitMqOptions> rabbitMq, IOptions<ResultSinkOptions> resultSink,
-    IOptions<ListenOptions> listen, ResultSinkCredentials credentials, IHostEnvironment environment)
+    IOptions<ListenOptions> listen, ResultSinkCredentials credentials, HeartbeatSchedule heartbeats, IHostEnvironment environment)
 {
     /// <summary>Builds the report.</summary>
     public string Text()
@@ -33,7 +33,9 @@ public sealed class WorkerReport(WorkerSettings settings, IOptions<RabbitMqOptio
         Line("Worker__Concurrency", settings.Concurrency);
         Line("Worker__TimeLimit", $"{settings.TimeLimit:c} (broker consumer timeout {QueueTopology.ConsumerTimeout:c})");
         Line("Worker__ShutdownGrace", settings.ShutdownGrace.ToString("c"));
-        Line("Worker__HeartbeatInterval", settings.HeartbeatInterval.ToString("c"));
+        Line("heartbeat interval", heartbeats.Lease is { } lease
+            ? $"{heartbeats.Interval:c} (task-service's lease {lease:c} / {Protos.LeaseRules.HeartbeatsPerLease})"
+            : $"{heartbeats.Interval:c} (until task-service tells its lease)");
         Line("Worker__ControlPort", settings.ControlPort);
         Line("Worker__MetricsPort", settings.MetricsPort);
         Line("Worker__AdvertisedAddress", settings.AdvertisedAddress);

@@ -59,9 +59,6 @@ public sealed class WorkerOptions : IValidatableObject
     /// </summary>
     public bool ReportStream { get; set; } = true;
 
-    /// <summary>How often the worker registers itself and renews its tasks' leases.</summary>
-    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
-
     /// <summary>
     /// The control address sent in heartbeats. Unset: <c>http://&lt;Listen__Address, or the hostname
     /// when it listens on all interfaces&gt;:&lt;ControlPort&gt;</c>.
@@ -79,8 +76,6 @@ public sealed class WorkerOptions : IValidatableObject
                 $"(workers acknowledge a job only after its result is recorded; got {limit:c})", [nameof(TimeLimit)]);
         if (ShutdownGrace < TimeSpan.Zero || ShutdownGrace > TimeSpan.FromHours(1))
             yield return new($"must be between 00:00:00 and 01:00:00 (got {ShutdownGrace:c})", [nameof(ShutdownGrace)]);
-        if (HeartbeatInterval < TimeSpan.FromMilliseconds(100) || HeartbeatInterval > TimeSpan.FromMinutes(5))
-            yield return new($"must be between 00:00:00.1 and 00:05:00 (got {HeartbeatInterval:c})", [nameof(HeartbeatInterval)]);
         if (ControlPort == MetricsPort)
             yield return new($"must differ from Worker__MetricsPort (both are {ControlPort})", [nameof(ControlPort)]);
         if (Id is not null && string.IsNullOrWhiteSpace(Id))

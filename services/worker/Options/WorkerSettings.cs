@@ -11,7 +11,6 @@ namespace CeleryKube.Worker.Options;
 /// <param name="Concurrency">Task slots; also the prefetch.</param>
 /// <param name="TimeLimit">Hard limit per task.</param>
 /// <param name="ShutdownGrace">Time running tasks get to finish on SIGTERM.</param>
-/// <param name="HeartbeatInterval">Time between heartbeats.</param>
 /// <param name="ControlPort">WorkerControlService port.</param>
 /// <param name="MetricsPort">Prometheus port.</param>
 /// <param name="AdvertisedAddress">Control address sent in heartbeats.</param>
@@ -25,7 +24,6 @@ public sealed record WorkerSettings(
     int Concurrency,
     TimeSpan TimeLimit,
     TimeSpan ShutdownGrace,
-    TimeSpan HeartbeatInterval,
     int ControlPort,
     int MetricsPort,
     string AdvertisedAddress,
@@ -74,7 +72,6 @@ public sealed record WorkerSettings(
             concurrency,
             options.TimeLimit ?? (large ? LargeTimeLimit : SmallTimeLimit),
             options.ShutdownGrace,
-            options.HeartbeatInterval,
             options.ControlPort,
             options.MetricsPort,
             string.IsNullOrWhiteSpace(options.AdvertisedAddress)

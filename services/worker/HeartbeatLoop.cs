@@ -9,7 +9,7 @@ namespace CeleryKube.Worker;
 /// Registers the worker with task-service and renews the leases of its running tasks several times
 /// per lease (<see cref="HeartbeatSchedule"/>), so the reaper never takes a live task away.
 /// </summary>
-public sealed class HeartbeatLoop(WorkerSettings settings, WorkerState state, ResultSinkClient sink, HeartbeatSchedule schedule,
+public sealed class HeartbeatLoop(WorkerOptions settings, WorkerState state, ResultSinkClient sink, HeartbeatSchedule schedule,
     ILogger<HeartbeatLoop> logger) : BackgroundService
 {
     /// <inheritdoc />
@@ -41,7 +41,7 @@ public sealed class HeartbeatLoop(WorkerSettings settings, WorkerState state, Re
         var request = new HeartbeatRequest
         {
             WorkerId = settings.Id,
-            Queue = settings.Queue,
+            Queue = settings.TaskQueue,
             Concurrency = settings.Concurrency,
             Active = running.Count,
             Processed = state.Processed,

@@ -26,9 +26,9 @@ public sealed class WorkerMetrics
     private readonly KeyValuePair<string, object?> queueTag;
 
     /// <summary>Registers the in-flight gauge, read from <paramref name="state"/>.</summary>
-    public WorkerMetrics(WorkerSettings settings, WorkerState state)
+    public WorkerMetrics(WorkerOptions settings, WorkerState state)
     {
-        queueTag = new("queue", settings.Queue.Name());
+        queueTag = new("queue", settings.TaskQueue.Name());
         Telemetry.Meter.CreateObservableGauge("celerykube.worker.tasks.in_flight",
             () => new Measurement<int>(state.Active, queueTag), description: "Attempts running on this worker now");
     }

@@ -28,13 +28,12 @@ public static class WorkerSetup
         var config = builder.Configuration;
         var worker = services.AddValidatedOptions<WorkerOptions>(config, WorkerOptions.SectionName);
         services.AddValidatedOptions<RabbitMqOptions>(config, RabbitMqOptions.SectionName);
-        var sink = services.AddValidatedOptions<ResultSinkOptions>(config, ResultSinkOptions.SectionName);
-        var isDevelopment = builder.Environment.IsDevelopment();
-        services.AddSingleton(new ResultSinkCredentials(sink.ResolveToken(isDevelopment), string.IsNullOrWhiteSpace(sink.Token)));
+        builder.AddResultSink();
 
-        // Resolved from the validated options, so a bad value stops the host with the validation message.
-        services.AddSingleton(sp => WorkerSettings.Resolve(sp.GetRequiredService<IOptions<WorkerOptions>>().Value,
-            sp.GetRequiredService<IOptions<ListenOptions>>().Value, Environment.MachineName, Environment.ProcessId, Environment.ProcessorCount));
+        services.AddSingleton(WorkerHost.Current);
+        services.AddSingleton<IPostConfigureOptions<WorkerOptions>, WorkerDefaults>();
+        // The effective values, defaults filled in and validated (a bad value stops the host with the validation message).
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<WorkerOptions>>().Value);
         builder.ListenGrpc(listen, worker.ControlPort);
         builder.ListenHttp1(listen, worker.MetricsPort);
         // Running jobs get the grace period; the host must wait for it plus the requeueing after it.
@@ -50,9 +49,9 @@ public static class WorkerSetup
         services.AddSingleton<ResultSinkStream>();
         services.AddSingleton<HeartbeatSchedule>();
         services.AddSingleton(sp => new ResultSinkClient(sp.GetRequiredService<ResultSinkService.ResultSinkServiceClient>(),
-            sp.GetRequiredService<ResultSinkCredentials>(), sp.GetRequiredService<HeartbeatSchedule>(),
+            sp.GetRequiredService<ResultSinkToken>(), sp.GetRequiredService<HeartbeatSchedule>(),
             worker.ReportStream ? sp.GetRequiredService<ResultSinkStream>() : null));
-        services.AddSingleton(sp => SinkRetryBudgets.For(sp.GetRequiredService<WorkerSettings>().TimeLimit));
+        services.AddSingleton(sp => SinkRetryBudgets.For(sp.GetRequiredService<WorkerOptions>().TimeLimit));
         services.AddSingleton<WorkerState>();
         services.AddSingleton<WorkerMetrics>();
         services.AddSingleton<WorkerReport>();
@@ -66,7 +65,7 @@ public static class WorkerSetup
     /// <summary>Maps WorkerControlService on the control port only, plus health, reflection and <c>/metrics</c>.</summary>
     public static WebApplication MapWorker(this WebApplication app)
     {
-        var settings = app.Services.GetRequiredService<WorkerSettings>();
+        var settings = app.Services.GetRequiredService<WorkerOptions>();
         app.Services.GetRequiredService<WorkerMetrics>();
         app.UseRouting();
         app.UseLocalPortRestrictions();

@@ -1,3 +1,4 @@
+using CeleryKube.ServiceDefaults;
 using CeleryKube.Protos;
 using CeleryKube.Protos.V1;
 using CeleryKube.Worker.Sink;
@@ -12,7 +13,7 @@ public sealed class HeartbeatScheduleTests
     private readonly HeartbeatSchedule schedule = new();
 
     private ResultSinkClient Client() =>
-        new(new ResultSinkService.ResultSinkServiceClient(sink), new ResultSinkCredentials("tok", false), schedule);
+        new(new ResultSinkService.ResultSinkServiceClient(sink), new ResultSinkToken("tok", false), schedule);
 
     [Fact]
     public async Task The_interval_follows_the_lease_in_heartbeat_answers()

@@ -17,6 +17,7 @@ public sealed class ClusterStatusReader(
     TaskReader reader,
     TaskMetrics metrics,
     IOptions<LeasesOptions> leases,
+    IOptions<WorkerRegistryOptions> registry,
     TimeProvider time)
 {
     /// <summary>Width of a throughput bucket.</summary>
@@ -31,7 +32,7 @@ public sealed class ClusterStatusReader(
         if (queueStatuses is not null) response.Queues.AddRange(queueStatuses);
 
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var expiredBefore = nowMs - (long)leases.Value.WorkerExpiry.TotalMilliseconds;
+        var expiredBefore = nowMs - (long)registry.Value.ExpireAfter.TotalMilliseconds;
         var staleBefore = nowMs - (long)LeaseRules.StaleAfter(leases.Value.Duration).TotalMilliseconds;
         foreach (var w in await reader.WorkersAsync(expiredBefore, cancellationToken))
         {

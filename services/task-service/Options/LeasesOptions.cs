@@ -20,8 +20,4 @@ public sealed class LeasesOptions
     /// <summary>How often the reaper looks for lapsed leases.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan ReaperInterval { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>A worker registration expires after this long without a heartbeat.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
-    public TimeSpan WorkerExpiry { get; set; } = TimeSpan.FromMinutes(2);
 }

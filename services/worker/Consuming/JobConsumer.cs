@@ -11,9 +11,9 @@ namespace CeleryKube.Worker.Consuming;
 /// Consumes <c>lcs.&lt;queue&gt;</c> with prefetch = concurrency and hands each delivery to
 /// <see cref="JobHandler"/> on its own task. On shutdown it stops consuming but keeps the
 /// connection, so running jobs can still be acknowledged; those that outlive
-/// <see cref="WorkerSettings.ShutdownGrace"/> are cancelled and returned to the queue.
+/// <see cref="WorkerOptions.ShutdownGrace"/> are cancelled and returned to the queue.
 /// </summary>
-public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOptions> rabbitMq, JobHandler handler,
+public sealed class JobConsumer(WorkerOptions settings, IOptions<RabbitMqOptions> rabbitMq, JobHandler handler,
     IHostApplicationLifetime lifetime, ILogger<JobConsumer> logger)
     : BackgroundService
 {
@@ -151,7 +151,7 @@ public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOption
         try
         {
             var publisher = returnChannel ?? throw new InvalidOperationException("no publishing channel");
-            await PublishRetry.RunAsync(ct => publisher.BasicPublishAsync(QueueTopology.JobsExchange, QueueTopology.RoutingKey(settings.Queue),
+            await PublishRetry.RunAsync(ct => publisher.BasicPublishAsync(QueueTopology.JobsExchange, QueueTopology.RoutingKey(settings.TaskQueue),
                 mandatory: true, properties, body, ct), CancellationToken.None);
         }
         catch (Exception ex)

@@ -15,12 +15,12 @@ namespace CeleryKube.Worker.Consuming;
 /// <summary>
 /// Handles one delivery end to end, and acknowledges only once the outcome is recorded (acks-late),
 /// so a worker that dies mid-job loses nothing. A job runs as soon as it arrives: when it ends
-/// within <see cref="WorkerSettings.FinishWindow"/> (most small jobs end in microseconds), its claim
+/// within <see cref="WorkerOptions.FinishWindow"/> (most small jobs end in microseconds), its claim
 /// and outcome go to ResultSink in one FinishTask call; a job still running then is claimed with
 /// StartTask and goes on the full path (lease, progress, CompleteTask). With no window it is claimed
 /// before it runs.
 /// </summary>
-public sealed class JobHandler(WorkerSettings settings, WorkerState state, WorkerMetrics metrics, ResultSinkClient sink,
+public sealed class JobHandler(WorkerOptions settings, WorkerState state, WorkerMetrics metrics, ResultSinkClient sink,
     SinkRetryBudgets budgets, ILogger<JobHandler> logger)
 {
     /// <summary>Processes <paramref name="delivery"/>; <paramref name="abandon"/> fires when shutdown gives up on running jobs.</summary>

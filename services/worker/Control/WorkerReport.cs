@@ -10,8 +10,8 @@ using Microsoft.Extensions.Options;
 namespace CeleryKube.Worker.Control;
 
 /// <summary>The <c>celery report</c> text: software versions, runtime and effective settings, secrets redacted.</summary>
-public sealed class WorkerReport(WorkerSettings settings, IOptions<RabbitMqOptions> rabbitMq, IOptions<ResultSinkOptions> resultSink,
-    IOptions<ListenOptions> listen, ResultSinkCredentials credentials, HeartbeatSchedule heartbeats, IHostEnvironment environment)
+public sealed class WorkerReport(WorkerOptions settings, IOptions<RabbitMqOptions> rabbitMq, IOptions<ResultSinkOptions> resultSink,
+    IOptions<ListenOptions> listen, ResultSinkToken token, HeartbeatSchedule heartbeats, IHostEnvironment environment)
 {
     /// <summary>Builds the report.</summary>
     public string Text()
@@ -29,7 +29,7 @@ public sealed class WorkerReport(WorkerSettings settings, IOptions<RabbitMqOptio
         Line("environment", environment.EnvironmentName);
         text.Append('\n');
         Line("Worker__Id", settings.Id);
-        Line("Worker__Queue", $"{QueueTopology.RoutingKey(settings.Queue)} ({settings.QueueName})");
+        Line("Worker__Queue", $"{QueueTopology.RoutingKey(settings.TaskQueue)} ({settings.QueueName})");
         Line("Worker__Concurrency", settings.Concurrency);
         Line("Worker__TimeLimit", $"{settings.TimeLimit:c} (broker consumer timeout {QueueTopology.ConsumerTimeout:c})");
         Line("Worker__ShutdownGrace", settings.ShutdownGrace.ToString("c"));
@@ -44,7 +44,7 @@ public sealed class WorkerReport(WorkerSettings settings, IOptions<RabbitMqOptio
         Line("RabbitMq__Endpoints", string.IsNullOrWhiteSpace(rabbitMq.Value.Endpoints) ? "(unset: the URI's host)" : rabbitMq.Value.Endpoints);
         Line("RabbitMq__DeliveryLimit", rabbitMq.Value.DeliveryLimit);
         Line("ResultSink__Url", resultSink.Value.Url);
-        Line("ResultSink__Token", credentials.IsDevelopmentDefault ? "(Development default)" : "(set, redacted)");
+        Line("ResultSink__Token", token);
         return text.ToString();
     }
 

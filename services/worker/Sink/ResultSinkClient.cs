@@ -13,7 +13,7 @@ namespace CeleryKube.Worker.Sink;
 /// and a broken stream, by <see cref="SinkRetry"/>. The lease every claim and heartbeat answer
 /// announces goes to <paramref name="heartbeats"/>.
 /// </summary>
-public sealed class ResultSinkClient(ResultSinkService.ResultSinkServiceClient client, ResultSinkCredentials credentials,
+public sealed class ResultSinkClient(ResultSinkService.ResultSinkServiceClient client, ResultSinkToken token,
     HeartbeatSchedule heartbeats, ResultSinkStream? stream = null)
 {
     /// <summary>Deadline of one call, including the channel's own retries.</summary>
@@ -72,12 +72,7 @@ public sealed class ResultSinkClient(ResultSinkService.ResultSinkServiceClient c
         return response;
     }
 
-    private Metadata Headers() => new() { { "authorization", $"Bearer {credentials.Token}" } };
+    private Metadata Headers() => new() { { "authorization", token.BearerHeader } };
 
     private static DateTime Deadline(TimeSpan timeout) => DateTime.UtcNow + timeout;
 }
-
-/// <summary>The ResultSink bearer token, resolved once at start-up.</summary>
-/// <param name="Token">The token; never logged.</param>
-/// <param name="IsDevelopmentDefault">True when it is the Development default, not a configured secret.</param>
-public sealed record ResultSinkCredentials(string Token, bool IsDevelopmentDefault);

@@ -22,13 +22,6 @@ public sealed class RabbitMqOptions : IValidatableObject
     /// </summary>
     public string? Endpoints { get; set; }
 
-    /// <summary>
-    /// Deliveries of one job message before the broker dead-letters it into <c>lcs.dead</c>
-    /// (the quorum queues' <c>x-delivery-limit</c>; both sides must agree, so there is one setting).
-    /// </summary>
-    [Range(1, 100)]
-    public int DeliveryLimit { get; set; } = 5;
-
     /// <summary>The parsed <see cref="Endpoints"/>; empty when unset. Call after validation.</summary>
     public IReadOnlyList<(string Host, int Port)> EndpointList =>
         [.. SplitEndpoints().Select(e => TryParseEndpoint(e, out var host, out var port) ? (host, port) : throw new FormatException(EndpointError(e)))];

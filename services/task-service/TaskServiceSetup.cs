@@ -27,6 +27,7 @@ public static class TaskServiceSetup
         services.AddSingleton<IValidateOptions<WorkerRegistryOptions>, WorkerRegistryValidation>();
         services.AddValidatedOptions<RetentionOptions>(config, RetentionOptions.SectionName);
         services.AddValidatedOptions<RabbitMqOptions>(config, RabbitMqOptions.SectionName);
+        var declaration = services.AddValidatedOptions<QueueDeclarationOptions>(config, QueueDeclarationOptions.SectionName);
         var connectionStrings = services.AddValidatedOptions<ConnectionStringsOptions>(config, ConnectionStringsOptions.SectionName);
         builder.AddResultSink();
         services.AddApiAuthentication(services.AddValidatedOptions<AuthOptions>(config, AuthOptions.SectionName));
@@ -48,8 +49,8 @@ public static class TaskServiceSetup
         services.AddTaskStore(connectionStrings);
         services.AddSingleton<TaskMetrics>();
         services.AddSingleton<TaskRouter>();
-        services.AddSingleton<BrokerConnection>();
-        services.AddHostedService(sp => sp.GetRequiredService<BrokerConnection>());
+        services.AddBrokerConnection(_ => new BrokerClient("task-service",
+            (connection, logger, ct) => QueueTopology.DeclareAsync(connection, declaration.DeliveryLimit, logger, ct)));
         services.AddSingleton<QueueStatusReader>();
         services.AddSingleton<ClusterStatusReader>();
         services.AddSingleton<OutboxDispatcher>();

@@ -56,6 +56,12 @@ public static class WorkerSetup
         services.AddSingleton<WorkerMetrics>();
         services.AddSingleton<WorkerReport>();
         services.AddSingleton<JobHandler>();
+        services.AddBrokerConnection(sp =>
+        {
+            var settings = sp.GetRequiredService<WorkerOptions>();
+            return new BrokerClient($"celerykube-worker {settings.Id}",
+                (connection, logger, ct) => QueueTopology.AwaitDeclaredAsync(connection, settings.QueueName, logger, ct));
+        });
         // Hosted services stop in reverse order: the consumer drains first while heartbeats keep leases alive.
         services.AddHostedService<HeartbeatLoop>();
         services.AddHostedService<JobConsumer>();

@@ -42,7 +42,6 @@ public sealed class WorkerReport(WorkerOptions settings, IOptions<RabbitMqOption
         Line("Listen__Address", listen.Value.Address);
         Line("RabbitMq__Uri", rabbitMq.Value.RedactedUri);
         Line("RabbitMq__Endpoints", string.IsNullOrWhiteSpace(rabbitMq.Value.Endpoints) ? "(unset: the URI's host)" : rabbitMq.Value.Endpoints);
-        Line("RabbitMq__DeliveryLimit", rabbitMq.Value.DeliveryLimit);
         Line("ResultSink__Url", resultSink.Value.Url);
         Line("ResultSink__Token", token);
         return text.ToString();

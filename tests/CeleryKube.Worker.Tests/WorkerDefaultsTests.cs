@@ -113,13 +113,14 @@ public sealed class WorkerDefaultsTests
         var budgets = Sink.SinkRetryBudgets.For(settings.TimeLimit);
         Assert.True(budgets.Start + settings.TimeLimit + budgets.Complete + Sink.SinkRetryBudgets.SettleMargin <= QueueTopology.ConsumerTimeout);
         // A task-service restart or a short outage must never cost a job: minutes, not seconds.
-        Assert.True(budgets.Start >= TimeSpan.FromMinutes(2) && budgets.Complete >= TimeSpan.FromMinutes(2), $"{budgets}");
+        Assert.True(budgets.Start >= Sink.SinkRetryBudgets.MinimumBudget && budgets.Complete >= Sink.SinkRetryBudgets.MinimumBudget, $"{budgets}");
     }
 
     [Fact]
     public void The_longest_allowed_time_limit_still_leaves_minutes_to_report()
     {
         var budgets = Sink.SinkRetryBudgets.For(WorkerOptions.MaxTimeLimit);
-        Assert.True(budgets.Complete >= TimeSpan.FromMinutes(2), $"{budgets}");
+        Assert.Equal(TimeSpan.FromMinutes(25), WorkerOptions.MaxTimeLimit);
+        Assert.True(budgets.Start >= TimeSpan.FromMinutes(2) && budgets.Complete >= TimeSpan.FromMinutes(2), $"{budgets}");
     }
 }

@@ -16,11 +16,11 @@ public sealed class WorkerOptions : IValidatableObject
     public const string SectionName = "Worker";
 
     /// <summary>
-    /// The largest allowed <see cref="TimeLimit"/>: the broker's consumer timeout
-    /// (<see cref="QueueTopology.ConsumerTimeout"/>) minus 5 minutes, so that claiming and reporting
-    /// still get a few minutes to ride out a task-service outage (<see cref="Sink.SinkRetryBudgets"/>).
+    /// The largest allowed <see cref="TimeLimit"/>, derived from the broker's consumer timeout
+    /// (<see cref="QueueTopology.ConsumerTimeout"/>) and the retry budgets, so that claiming and
+    /// reporting still get minutes to ride out a task-service outage (<see cref="Sink.SinkRetryBudgets.MaxTimeLimit"/>).
     /// </summary>
-    public static readonly TimeSpan MaxTimeLimit = QueueTopology.ConsumerTimeout - TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan MaxTimeLimit = Sink.SinkRetryBudgets.MaxTimeLimit;
 
     /// <summary>The queue to consume: <c>small</c> or <c>large</c> (also <c>--queue small|large</c>).</summary>
     [Required]

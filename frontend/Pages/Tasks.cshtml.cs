@@ -46,6 +46,7 @@ public sealed class TasksModel(TaskServiceClient client) : TaskServicePageModel
             PageSize = PageSize,
             PageToken = PageToken ?? "",
             Queue = TaskDisplay.ParseQueue(Queue),
+            IncludeTotalSize = true, // the page shows "N task(s) match"
         };
         if (TaskDisplay.ParseState(State) is { } state)
         {

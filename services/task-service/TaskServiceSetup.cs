@@ -53,6 +53,7 @@ public static class TaskServiceSetup
             (connection, logger, ct) => QueueTopology.DeclareAsync(connection, declaration.DeliveryLimit, logger, ct)));
         services.AddSingleton<QueueStatusReader>();
         services.AddSingleton<ClusterStatusReader>();
+        services.AddSingleton<ClusterGauges>();
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
         services.AddHostedService<DeadLetterConsumer>();
@@ -60,7 +61,6 @@ public static class TaskServiceSetup
         services.AddHostedService(sp => sp.GetRequiredService<LeaseReaper>());
         services.AddSingleton<RetentionSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<RetentionSweeper>());
-        services.AddHostedService<ClusterMonitor>();
         return builder;
     }
 
@@ -68,6 +68,7 @@ public static class TaskServiceSetup
     public static WebApplication MapTaskService(this WebApplication app)
     {
         var ports = app.Services.GetRequiredService<IOptions<TaskServicePorts>>().Value;
+        app.Services.GetRequiredService<ClusterGauges>();
         app.UseRouting();
         app.UseLocalPortRestrictions();
         app.UseAuthentication();

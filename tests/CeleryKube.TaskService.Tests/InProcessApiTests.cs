@@ -23,13 +23,13 @@ public sealed class InProcessApiTests(InProcessTaskService app)
     [Fact]
     public async Task Oversize_text_is_resource_exhausted_naming_the_limit_and_nothing_is_stored()
     {
-        var before = (await app.Tasks.ListTasksAsync(new ListTasksRequest())).TotalSize;
+        var before = (await app.Tasks.ListTasksAsync(new ListTasksRequest { IncludeTotalSize = true })).TotalSize;
         var error = await Refused(() => app.SubmitAsync("a", new string('z', InProcessTaskService.MaxInputChars + 1)), StatusCode.ResourceExhausted);
         Assert.Contains("Limits__MaxInputChars", error.Status.Detail);
         AssertFieldViolation(error, "text_b");
         // Exactly at the limit is fine.
         await app.SubmitAsync("a", new string('z', InProcessTaskService.MaxInputChars));
-        Assert.Equal(before + 1, (await app.Tasks.ListTasksAsync(new ListTasksRequest())).TotalSize);
+        Assert.Equal(before + 1, (await app.Tasks.ListTasksAsync(new ListTasksRequest { IncludeTotalSize = true })).TotalSize);
     }
 
     [Fact]
@@ -204,5 +204,18 @@ public sealed class InProcessApiTests(InProcessTaskService app)
         await Refused(() => app.Sink.CompleteTaskAsync(new CompleteTaskRequest { TaskId = id, Attempt = 1, Error = "e" }, app.Auth).ResponseAsync, StatusCode.NotFound);
         AssertFieldViolation(await Refused(() => app.Sink.HeartbeatAsync(new HeartbeatRequest { WorkerId = "w", Concurrency = 1 }, app.Auth).ResponseAsync, StatusCode.InvalidArgument), "queue");
         Assert.Equal(StartDecision.SkipNotFound, (await app.Sink.StartTaskAsync(new StartTaskRequest { TaskId = id, WorkerId = "w" }, app.Auth)).Decision);
+    }
+
+    [Fact]
+    public async Task The_total_is_counted_only_when_asked_for()
+    {
+        var key = Guid.NewGuid().ToString();
+        await app.SubmitAsync("counted", "only on request", key);
+        var paging = await app.Tasks.ListTasksAsync(new ListTasksRequest { PageSize = 1 });
+        Assert.Equal(0, paging.TotalSize);
+        var counted = await app.Tasks.ListTasksAsync(new ListTasksRequest { PageSize = 1, IncludeTotalSize = true });
+        var all = await app.Tasks.ListTasksAsync(new ListTasksRequest { PageSize = 1000 });
+        Assert.Equal(all.Tasks.Count, counted.TotalSize);
+        Assert.True(counted.TotalSize >= 1);
     }
 }

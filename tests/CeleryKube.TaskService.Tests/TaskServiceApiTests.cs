@@ -214,5 +214,12 @@ public sealed class TaskServiceApiTests(TaskServiceFixture fx)
             return body.Contains("celerykube_tasks_submitted_total") ? body : null;
         }, Wait, "the submitted counter on /metrics");
         Assert.Contains("queue=\"small\"", text);
+        // The gauges read the broker and the store when scraped: no workers consume here, so lcs.small holds the job.
+        var depth = await Eventually.Until(async () =>
+            System.Text.RegularExpressions.Regex.Match(await http.GetStringAsync($"http://127.0.0.1:{fx.Stack.MetricsPort}/metrics"),
+                @"celerykube_queue_depth\{[^}]*queue=""lcs\.small""[^}]*\} (\d+)") is { Success: true } m ? m.Groups[1].Value : null,
+            Wait, "lcs.small's depth on /metrics");
+        Assert.True(int.Parse(depth) > 0, $"lcs.small depth {depth}");
+        Assert.Matches(@"celerykube_tasks_running(\{[^}]*\})? \d+", text);
     }
 }

@@ -10,12 +10,12 @@ namespace CeleryKube.TaskService.Broker;
 
 /// <summary>
 /// What GetClusterStatus shows: queues from the broker, workers from the heartbeat registry and
-/// throughput from the task store (never from an in-memory event stream).
+/// throughput from the task store (never from an in-memory event stream). A pure read: the
+/// <c>/metrics</c> gauges read for themselves (<see cref="ClusterGauges"/>).
 /// </summary>
 public sealed class ClusterStatusReader(
     QueueStatusReader queues,
     TaskReader reader,
-    TaskMetrics metrics,
     IOptions<LeasesOptions> leases,
     IOptions<WorkerRegistryOptions> registry,
     TimeProvider time)
@@ -51,7 +51,6 @@ public sealed class ClusterStatusReader(
 
         var counts = await reader.StateCountsAsync(cancellationToken);
         response.StateCounts.AddRange(counts.OrderBy(c => c.Key).Select(c => new StateCount { State = c.Key, Count = c.Value }));
-        metrics.Observe(response.Queues, counts.GetValueOrDefault(TaskState.Running));
 
         if (historySeconds == 0) return response;
         var bucketMs = (long)BucketWidth.TotalMilliseconds;

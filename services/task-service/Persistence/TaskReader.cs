@@ -22,10 +22,11 @@ public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
 
     /// <summary>
     /// One page of tasks, newest first, filtered by state and queue, starting after
-    /// <paramref name="after"/> (the (created, id) of the previous page's last task); and the filter's total.
+    /// <paramref name="after"/> (the (created, id) of the previous page's last task); and, when
+    /// <paramref name="countTotal"/>, the filter's total (a count over every matching row).
     /// </summary>
-    public async Task<(List<TaskRecord> Page, int Total)> ListAsync(IReadOnlyCollection<TaskState> states, TaskQueue queue,
-        (long CreatedAtMs, string Id)? after, int take, CancellationToken cancellationToken)
+    public async Task<(List<TaskRecord> Page, int? Total)> ListAsync(IReadOnlyCollection<TaskState> states, TaskQueue queue,
+        (long CreatedAtMs, string Id)? after, int take, bool countTotal, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var filtered = db.Tasks.AsNoTracking();
@@ -35,7 +36,7 @@ public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
         if (after is var (createdAtMs, id))
             page = page.Where(t => t.CreatedAtMs < createdAtMs || (t.CreatedAtMs == createdAtMs && string.Compare(t.Id, id) < 0));
         var rows = await page.OrderByDescending(t => t.CreatedAtMs).ThenByDescending(t => t.Id).Take(take).ToListAsync(cancellationToken);
-        return (rows, await filtered.CountAsync(cancellationToken));
+        return (rows, countTotal ? await filtered.CountAsync(cancellationToken) : null);
     }
 
     /// <summary>

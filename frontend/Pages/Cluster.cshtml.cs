@@ -28,7 +28,6 @@ public sealed class ClusterModel(TaskServiceClient client) : TaskServicePageMode
     /// <summary>When the status was read.</summary>
     public DateTimeOffset Now { get; } = DateTimeOffset.UtcNow;
 
-    /// <summary>Shows the page.</summary>
     public async Task OnGetAsync()
     {
         // A worker's own "active" count is as old as its last heartbeat (up to 5 s), while the

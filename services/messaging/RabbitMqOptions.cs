@@ -6,7 +6,6 @@ namespace CeleryKube.Messaging;
 /// <summary>How task-service and workers reach RabbitMQ (<c>RabbitMq__*</c>).</summary>
 public sealed class RabbitMqOptions : IValidatableObject
 {
-    /// <summary>The configuration section.</summary>
     public const string SectionName = "RabbitMq";
 
     /// <summary>AMQP URI with credentials and virtual host.</summary>

@@ -12,7 +12,6 @@ namespace CeleryKube.ServiceDefaults;
 /// </summary>
 public sealed class ResultSinkOptions
 {
-    /// <summary>The configuration section.</summary>
     public const string SectionName = "ResultSink";
 
     /// <summary>The token both sides use in Development when none is configured.</summary>

@@ -33,10 +33,8 @@ public sealed class WorkerMetrics
             () => new Measurement<int>(state.Active, queueTag), description: "Attempts running on this worker now");
     }
 
-    /// <summary>An attempt started.</summary>
     public void Started() => started.Add(1, queueTag);
 
-    /// <summary>A delivery went back to the queue.</summary>
     public void Requeued() => requeued.Add(1, queueTag);
 
     /// <summary>An attempt ended after <paramref name="runTimeElapsed"/>.</summary>

@@ -12,13 +12,10 @@ public sealed class TaskMetrics
     private readonly Counter<long> started = Telemetry.Meter.CreateCounter<long>("celerykube.tasks.started", description: "Attempts claimed by workers");
     private readonly Counter<long> finished = Telemetry.Meter.CreateCounter<long>("celerykube.tasks.finished", description: "Tasks that reached a final state, by state");
     private readonly Histogram<double> runTime = Telemetry.Meter.CreateHistogram<double>("celerykube.task.run.duration", "s", "Run time of finished attempts");
-    /// <summary>A task was accepted.</summary>
     public void Submitted(TaskQueue queue) => submitted.Add(1, Tag(queue));
 
-    /// <summary>A worker claimed an attempt.</summary>
     public void Started(TaskQueue queue) => started.Add(1, Tag(queue));
 
-    /// <summary>A task reached a final state.</summary>
     public void Finished(TaskQueue queue, TaskState state, TimeSpan? runDuration)
     {
         finished.Add(1, Tag(queue), new KeyValuePair<string, object?>("state", state.ToString().ToLowerInvariant()));

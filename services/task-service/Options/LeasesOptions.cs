@@ -5,7 +5,6 @@ namespace CeleryKube.TaskService.Options;
 /// <summary>Leases of running tasks (<c>Leases__*</c>).</summary>
 public sealed class LeasesOptions
 {
-    /// <summary>The configuration section.</summary>
     public const string SectionName = "Leases";
 
     /// <summary>

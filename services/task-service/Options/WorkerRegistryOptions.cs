@@ -7,7 +7,6 @@ namespace CeleryKube.TaskService.Options;
 /// <summary>The registry of workers their heartbeats keep (<c>WorkerRegistry__*</c>), shown by GetClusterStatus.</summary>
 public sealed class WorkerRegistryOptions
 {
-    /// <summary>The configuration section.</summary>
     public const string SectionName = "WorkerRegistry";
 
     /// <summary>

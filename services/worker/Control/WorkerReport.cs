@@ -13,7 +13,6 @@ namespace CeleryKube.Worker.Control;
 public sealed class WorkerReport(WorkerOptions settings, IOptions<RabbitMqOptions> rabbitMq, IOptions<ResultSinkOptions> resultSink,
     IOptions<ListenOptions> listen, ResultSinkToken token, HeartbeatSchedule heartbeats, IHostEnvironment environment)
 {
-    /// <summary>Builds the report.</summary>
     public string Text()
     {
         var text = new StringBuilder();

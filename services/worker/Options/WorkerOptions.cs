@@ -12,7 +12,6 @@ namespace CeleryKube.Worker.Options;
 /// </summary>
 public sealed class WorkerOptions : IValidatableObject
 {
-    /// <summary>The configuration section.</summary>
     public const string SectionName = "Worker";
 
     /// <summary>

@@ -26,14 +26,10 @@ public static class WorkerSetup
         var listen = builder.AddServiceDefaults("worker");
         var services = builder.Services;
         var config = builder.Configuration;
-        var worker = services.AddValidatedOptions<WorkerOptions>(config, WorkerOptions.SectionName);
+        var worker = services.AddWorkerOptions(config, WorkerHost.Current);
         services.AddValidatedOptions<RabbitMqOptions>(config, RabbitMqOptions.SectionName);
         builder.AddResultSink();
 
-        services.AddSingleton(WorkerHost.Current);
-        services.AddSingleton<IPostConfigureOptions<WorkerOptions>, WorkerDefaults>();
-        // The effective values, defaults filled in and validated (a bad value stops the host with the validation message).
-        services.AddSingleton(sp => sp.GetRequiredService<IOptions<WorkerOptions>>().Value);
         builder.ListenGrpc(listen, worker.ControlPort);
         builder.ListenHttp1(listen, worker.MetricsPort);
         // Running jobs get the grace period; the host must wait for it plus the requeueing after it.

@@ -15,11 +15,8 @@ public sealed class OptionsValidationTests
             .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>($"Worker:{s.Key}", s.Value)))
             .Build();
         var services = new ServiceCollection();
-        services.AddValidatedOptions<WorkerOptions>(config, WorkerOptions.SectionName);
-        services.AddValidatedOptions<ListenOptions>(config, ListenOptions.SectionName);
-        services.AddSingleton(new WorkerHost("host", 1, 2));
-        services.AddSingleton<IPostConfigureOptions<WorkerOptions>, WorkerDefaults>();
-        return services.BuildServiceProvider().GetRequiredService<IOptions<WorkerOptions>>().Value;
+        services.AddWorkerOptions(config, new WorkerHost("host", 1, 2));
+        return services.BuildServiceProvider().GetRequiredService<WorkerOptions>();
     }
 
     private static string Failure(params (string Key, string Value)[] settings) =>

@@ -78,11 +78,8 @@ public sealed class WorkerDefaultsTests
     {
         var config = new ConfigurationBuilder().AddInMemoryCollection([new("Worker:Queue", "large")]).Build();
         var services = new ServiceCollection();
-        services.AddValidatedOptions<WorkerOptions>(config, WorkerOptions.SectionName);
-        services.AddValidatedOptions<ListenOptions>(config, ListenOptions.SectionName);
-        services.AddSingleton(new WorkerHost("host-b", 7, 4));
-        services.AddSingleton<IPostConfigureOptions<WorkerOptions>, WorkerDefaults>();
-        var options = services.BuildServiceProvider().GetRequiredService<IOptions<WorkerOptions>>().Value;
+        services.AddWorkerOptions(config, new WorkerHost("host-b", 7, 4));
+        var options = services.BuildServiceProvider().GetRequiredService<WorkerOptions>();
         Assert.Equal((2, WorkerDefaults.LargeTimeLimit, "host-b-7", 2), (options.Concurrency, options.TimeLimit, options.Id, options.CoresPerJob));
     }
 

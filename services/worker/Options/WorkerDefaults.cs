@@ -65,3 +65,21 @@ public sealed class WorkerDefaults(IOptions<ListenOptions> listen, WorkerHost ho
         return $"http://{address}:{controlPort}";
     }
 }
+
+/// <summary>Registers the worker's options the one way the host and the tests use.</summary>
+public static class WorkerOptionsSetup
+{
+    /// <summary>
+    /// Binds <c>Worker__*</c>, fills in the defaults from <paramref name="host"/> (<see cref="WorkerDefaults"/>),
+    /// validates at start and registers the effective <see cref="WorkerOptions"/> as a singleton.
+    /// Returns the values as configured, without defaults, for wiring the host.
+    /// </summary>
+    public static WorkerOptions AddWorkerOptions(this IServiceCollection services, IConfiguration configuration, WorkerHost host)
+    {
+        var configured = services.AddValidatedOptions<WorkerOptions>(configuration, WorkerOptions.SectionName);
+        services.AddSingleton(host);
+        services.AddSingleton<IPostConfigureOptions<WorkerOptions>, WorkerDefaults>();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<WorkerOptions>>().Value);
+        return configured;
+    }
+}

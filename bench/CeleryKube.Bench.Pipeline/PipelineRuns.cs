@@ -89,7 +89,7 @@ public sealed class PipelineRuns(string taskServiceUrl, TimeSpan phaseTimeout)
     /// <summary>Number of tasks in <paramref name="state"/> on <paramref name="queue"/> (ListTasks total_size).</summary>
     public async Task<int> CountAsync(TaskState state, TaskQueue queue)
     {
-        var request = new ListTasksRequest { PageSize = 1, Queue = queue };
+        var request = new ListTasksRequest { PageSize = 1, Queue = queue, IncludeTotalSize = true };
         request.States.Add(state);
         return (await Client.ListTasksAsync(request)).TotalSize;
     }

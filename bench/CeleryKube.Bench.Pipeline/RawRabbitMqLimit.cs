@@ -38,7 +38,6 @@ public static class RawRabbitMqLimit
             TextA = Texts.Random(textLength),
             TextB = Texts.Random(textLength),
             Algorithm = LcsAlgorithm.SuffixArray,
-            Queue = TaskQueue.Small,
         }.ToByteArray();
 
         await using var consumerChannel = await consumerConnection.CreateChannelAsync();

@@ -28,13 +28,12 @@ public sealed class ClusterModel(TaskServiceClient client) : TaskServicePageMode
     /// <summary>When the status was read.</summary>
     public DateTimeOffset Now { get; } = DateTimeOffset.UtcNow;
 
-    /// <summary>Shows the page.</summary>
     public async Task OnGetAsync()
     {
         // A worker's own "active" count is as old as its last heartbeat (up to 5 s), while the
         // state counts are read now: a worker that finished a task a moment ago looked busy next
         // to "Running 0". Both numbers shown come from one read of the running tasks instead.
-        var running = new ListTasksRequest { PageSize = MaxRunningRead, States = { TaskState.Running } };
+        var running = new ListTasksRequest { PageSize = MaxRunningRead, States = { TaskState.Running }, IncludeTotalSize = true };
         var statusCall = CallAsync(async () => await client.GetClusterStatusAsync(
             new GetClusterStatusRequest { HistorySeconds = (int)History.TotalSeconds }, cancellationToken: HttpContext.RequestAborted));
         var runningCall = CallAsync(async () => await client.ListTasksAsync(running, cancellationToken: HttpContext.RequestAborted));

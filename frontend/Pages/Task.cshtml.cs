@@ -46,7 +46,6 @@ public sealed class TaskModel(TaskServiceClient client) : TaskServicePageModel
     /// <summary>The time a running task's duration is measured against.</summary>
     public DateTimeOffset Now { get; } = DateTimeOffset.UtcNow;
 
-    /// <summary>Shows the task.</summary>
     public async Task<IActionResult> OnGetAsync()
     {
         await LoadAsync();

@@ -8,7 +8,6 @@ namespace CeleryKube.Frontend.Pages;
 /// <summary>The task list: newest first, paged, filtered by state and queue, updated live by site.js.</summary>
 public sealed class TasksModel(TaskServiceClient client) : TaskServicePageModel
 {
-    /// <summary>Rows per page.</summary>
     public const int PageSize = 25;
 
     /// <summary>State filter (<c>running</c>, <c>succeeded</c>, ...); empty for all.</summary>
@@ -29,7 +28,6 @@ public sealed class TasksModel(TaskServiceClient client) : TaskServicePageModel
     /// <summary>The time durations of running tasks are measured against.</summary>
     public DateTimeOffset Now { get; } = DateTimeOffset.UtcNow;
 
-    /// <summary>Shows the page.</summary>
     public async Task OnGetAsync() => Tasks = await LoadAsync();
 
     /// <summary>Only the table rows, for the live update script.</summary>
@@ -46,6 +44,7 @@ public sealed class TasksModel(TaskServiceClient client) : TaskServicePageModel
             PageSize = PageSize,
             PageToken = PageToken ?? "",
             Queue = TaskDisplay.ParseQueue(Queue),
+            IncludeTotalSize = true, // the page shows "N task(s) match"
         };
         if (TaskDisplay.ParseState(State) is { } state)
         {

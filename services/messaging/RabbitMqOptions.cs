@@ -6,7 +6,6 @@ namespace CeleryKube.Messaging;
 /// <summary>How task-service and workers reach RabbitMQ (<c>RabbitMq__*</c>).</summary>
 public sealed class RabbitMqOptions : IValidatableObject
 {
-    /// <summary>The configuration section.</summary>
     public const string SectionName = "RabbitMq";
 
     /// <summary>AMQP URI with credentials and virtual host.</summary>
@@ -21,13 +20,6 @@ public sealed class RabbitMqOptions : IValidatableObject
     /// and TLS still come from <see cref="Uri"/>, whose host is then unused. Unset or empty: <see cref="Uri"/>'s host.
     /// </summary>
     public string? Endpoints { get; set; }
-
-    /// <summary>
-    /// Deliveries of one job message before the broker dead-letters it into <c>lcs.dead</c>
-    /// (the quorum queues' <c>x-delivery-limit</c>; both sides must agree, so there is one setting).
-    /// </summary>
-    [Range(1, 100)]
-    public int DeliveryLimit { get; set; } = 5;
 
     /// <summary>The parsed <see cref="Endpoints"/>; empty when unset. Call after validation.</summary>
     public IReadOnlyList<(string Host, int Port)> EndpointList =>

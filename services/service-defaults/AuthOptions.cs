@@ -12,7 +12,6 @@ namespace CeleryKube.ServiceDefaults;
 /// </summary>
 public sealed class AuthOptions : IValidatableObject
 {
-    /// <summary>The configuration section.</summary>
     public const string SectionName = "Auth";
 
     /// <summary>Require a token or API key on the public API.</summary>

@@ -6,7 +6,6 @@ namespace CeleryKube.ServiceDefaults;
 /// <summary>Where every CeleryKube service listens (<c>Listen__*</c>).</summary>
 public sealed class ListenOptions
 {
-    /// <summary>The configuration section.</summary>
     public const string SectionName = "Listen";
 
     /// <summary>

@@ -19,17 +19,19 @@ public static class TaskServiceSetup
         var listen = builder.AddServiceDefaults("task-service");
         var services = builder.Services;
         var config = builder.Configuration;
-        var ports = services.AddValidatedOptions<TaskServiceOptions>(config, TaskServiceOptions.SectionName);
+        var ports = services.AddValidatedOptions<TaskServicePorts>(config, TaskServicePorts.SectionName);
         services.AddValidatedOptions<RoutingOptions>(config, RoutingOptions.SectionName);
         var limits = services.AddValidatedOptions<LimitsOptions>(config, LimitsOptions.SectionName);
         services.AddValidatedOptions<LeasesOptions>(config, LeasesOptions.SectionName);
+        services.AddValidatedOptions<WorkerRegistryOptions>(config, WorkerRegistryOptions.SectionName);
+        services.AddSingleton<IValidateOptions<WorkerRegistryOptions>, WorkerRegistryValidation>();
         services.AddValidatedOptions<RetentionOptions>(config, RetentionOptions.SectionName);
         services.AddValidatedOptions<RabbitMqOptions>(config, RabbitMqOptions.SectionName);
+        var declaration = services.AddValidatedOptions<QueueDeclarationOptions>(config, QueueDeclarationOptions.SectionName);
         var connectionStrings = services.AddValidatedOptions<ConnectionStringsOptions>(config, ConnectionStringsOptions.SectionName);
         var store = services.AddValidatedOptions<TaskStoreOptions>(config, TaskStoreOptions.SectionName);
-        var sink = services.AddValidatedOptions<ResultSinkOptions>(config, ResultSinkOptions.SectionName);
+        builder.AddResultSink();
         services.AddApiAuthentication(services.AddValidatedOptions<AuthOptions>(config, AuthOptions.SectionName));
-        services.AddSingleton(new ResultSinkToken(ResolveToken(sink, builder.Environment)));
 
         builder.ListenGrpc(listen, ports.PublicPort);
         builder.ListenGrpc(listen, ports.ResultSinkPort);
@@ -51,12 +53,13 @@ public static class TaskServiceSetup
         services.AddTaskStore(connectionStrings, store);
         services.AddSingleton<TaskMetrics>();
         services.AddSingleton<TaskRouter>();
-        services.AddSingleton<BrokerConnection>();
-        services.AddHostedService(sp => sp.GetRequiredService<BrokerConnection>());
+        services.AddBrokerConnection(_ => new BrokerClient("task-service",
+            (connection, logger, ct) => QueueTopology.DeclareAsync(connection, declaration.DeliveryLimit, logger, ct)));
         services.AddSingleton<QueueStatusReader>();
         services.AddSingleton<ClusterStatusReader>();
         services.AddSingleton<TaskWatchBroadcast>();
         services.AddHostedService(sp => sp.GetRequiredService<TaskWatchBroadcast>());
+        services.AddSingleton<ClusterGauges>();
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
         services.AddHostedService<DeadLetterConsumer>();
@@ -64,14 +67,14 @@ public static class TaskServiceSetup
         services.AddHostedService(sp => sp.GetRequiredService<LeaseReaper>());
         services.AddSingleton<RetentionSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<RetentionSweeper>());
-        services.AddHostedService<ClusterMonitor>();
         return builder;
     }
 
     /// <summary>Maps TaskService on the public port (and as JSON on the HTTP API port) and ResultSinkService on the workers' port only.</summary>
     public static WebApplication MapTaskService(this WebApplication app)
     {
-        var ports = app.Services.GetRequiredService<IOptions<TaskServiceOptions>>().Value;
+        var ports = app.Services.GetRequiredService<IOptions<TaskServicePorts>>().Value;
+        app.Services.GetRequiredService<ClusterGauges>();
         app.UseRouting();
         app.UseLocalPortRestrictions();
         app.UseAuthentication();
@@ -80,13 +83,5 @@ public static class TaskServiceSetup
         app.MapGrpcService<ResultSinkApi>().RequireLocalPort(ports.ResultSinkPort);
         app.MapDefaultEndpoints();
         return app;
-    }
-
-    private static string ResolveToken(ResultSinkOptions sink, IHostEnvironment environment)
-    {
-        if (!string.IsNullOrWhiteSpace(sink.Token)) return sink.Token;
-        if (environment.IsDevelopment()) return ResultSinkOptions.DevelopmentToken;
-        throw new OptionsValidationException(ResultSinkOptions.SectionName, typeof(ResultSinkOptions),
-            ["ResultSink__Token is required outside Development: set it to the secret the workers present"]);
     }
 }

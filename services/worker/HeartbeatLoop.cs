@@ -6,17 +6,17 @@ using CeleryKube.Worker.State;
 namespace CeleryKube.Worker;
 
 /// <summary>
-/// Registers the worker with task-service every <see cref="WorkerSettings.HeartbeatInterval"/> and
-/// renews the leases of its running tasks, so the reaper never takes a live task away.
+/// Registers the worker with task-service and renews the leases of its running tasks several times
+/// per lease (<see cref="HeartbeatSchedule"/>), so the reaper never takes a live task away.
 /// </summary>
-public sealed class HeartbeatLoop(WorkerSettings settings, WorkerState state, ResultSinkClient sink, ILogger<HeartbeatLoop> logger) : BackgroundService
+public sealed class HeartbeatLoop(WorkerOptions settings, WorkerState state, ResultSinkClient sink, HeartbeatSchedule schedule,
+    ILogger<HeartbeatLoop> logger) : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(settings.HeartbeatInterval);
         var failing = false;
-        do
+        while (true)
         {
             try
             {
@@ -27,11 +27,11 @@ public sealed class HeartbeatLoop(WorkerSettings settings, WorkerState state, Re
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 // Warn once per outage, not every interval.
-                if (!failing) logger.LogWarning("heartbeat failed ({Error}); retrying every {Interval:c}", SinkRetry.Describe(ex), settings.HeartbeatInterval);
+                if (!failing) logger.LogWarning("heartbeat failed ({Error}); retrying every {Interval:c}", SinkRetry.Describe(ex), schedule.Interval);
                 failing = true;
             }
+            await schedule.WaitAsync(stoppingToken);
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
     /// <summary>The heartbeat as of now.</summary>
@@ -41,7 +41,7 @@ public sealed class HeartbeatLoop(WorkerSettings settings, WorkerState state, Re
         var request = new HeartbeatRequest
         {
             WorkerId = settings.Id,
-            Queue = settings.Queue,
+            Queue = settings.TaskQueue,
             Concurrency = settings.Concurrency,
             Active = running.Count,
             Processed = state.Processed,

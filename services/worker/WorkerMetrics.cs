@@ -26,17 +26,15 @@ public sealed class WorkerMetrics
     private readonly KeyValuePair<string, object?> queueTag;
 
     /// <summary>Registers the in-flight gauge, read from <paramref name="state"/>.</summary>
-    public WorkerMetrics(WorkerSettings settings, WorkerState state)
+    public WorkerMetrics(WorkerOptions settings, WorkerState state)
     {
-        queueTag = new("queue", settings.Queue.Name());
+        queueTag = new("queue", settings.TaskQueue.Name());
         Telemetry.Meter.CreateObservableGauge("celerykube.worker.tasks.in_flight",
             () => new Measurement<int>(state.Active, queueTag), description: "Attempts running on this worker now");
     }
 
-    /// <summary>An attempt started.</summary>
     public void Started() => started.Add(1, queueTag);
 
-    /// <summary>A delivery went back to the queue.</summary>
     public void Requeued() => requeued.Add(1, queueTag);
 
     /// <summary>An attempt ended after <paramref name="runTimeElapsed"/>.</summary>

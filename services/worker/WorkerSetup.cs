@@ -26,15 +26,10 @@ public static class WorkerSetup
         var listen = builder.AddServiceDefaults("worker");
         var services = builder.Services;
         var config = builder.Configuration;
-        var worker = services.AddValidatedOptions<WorkerOptions>(config, WorkerOptions.SectionName);
+        var worker = services.AddWorkerOptions(config, WorkerHost.Current);
         services.AddValidatedOptions<RabbitMqOptions>(config, RabbitMqOptions.SectionName);
-        var sink = services.AddValidatedOptions<ResultSinkOptions>(config, ResultSinkOptions.SectionName);
-        var isDevelopment = builder.Environment.IsDevelopment();
-        services.AddSingleton(new ResultSinkCredentials(sink.ResolveToken(isDevelopment), string.IsNullOrWhiteSpace(sink.Token)));
+        builder.AddResultSink();
 
-        // Resolved from the validated options, so a bad value stops the host with the validation message.
-        services.AddSingleton(sp => WorkerSettings.Resolve(sp.GetRequiredService<IOptions<WorkerOptions>>().Value,
-            sp.GetRequiredService<IOptions<ListenOptions>>().Value, Environment.MachineName, Environment.ProcessId, Environment.ProcessorCount));
         builder.ListenGrpc(listen, worker.ControlPort);
         builder.ListenHttp1(listen, worker.MetricsPort);
         // Running jobs get the grace period; the host must wait for it plus the requeueing after it.
@@ -48,13 +43,21 @@ public static class WorkerSetup
                 c.MaxReconnectBackoff = GrpcRetry.MaxReconnectBackoff;
             });
         services.AddSingleton<ResultSinkStream>();
+        services.AddSingleton<HeartbeatSchedule>();
         services.AddSingleton(sp => new ResultSinkClient(sp.GetRequiredService<ResultSinkService.ResultSinkServiceClient>(),
-            sp.GetRequiredService<ResultSinkCredentials>(), worker.ReportStream ? sp.GetRequiredService<ResultSinkStream>() : null));
-        services.AddSingleton(sp => SinkRetryBudgets.For(sp.GetRequiredService<WorkerSettings>().TimeLimit));
+            sp.GetRequiredService<ResultSinkToken>(), sp.GetRequiredService<HeartbeatSchedule>(),
+            worker.ReportStream ? sp.GetRequiredService<ResultSinkStream>() : null));
+        services.AddSingleton(sp => SinkRetryBudgets.For(sp.GetRequiredService<WorkerOptions>().TimeLimit));
         services.AddSingleton<WorkerState>();
         services.AddSingleton<WorkerMetrics>();
         services.AddSingleton<WorkerReport>();
         services.AddSingleton<JobHandler>();
+        services.AddBrokerConnection(sp =>
+        {
+            var settings = sp.GetRequiredService<WorkerOptions>();
+            return new BrokerClient($"celerykube-worker {settings.Id}",
+                (connection, logger, ct) => QueueTopology.AwaitDeclaredAsync(connection, settings.QueueName, logger, ct));
+        });
         // Hosted services stop in reverse order: the consumer drains first while heartbeats keep leases alive.
         services.AddHostedService<HeartbeatLoop>();
         services.AddHostedService<JobConsumer>();
@@ -64,7 +67,7 @@ public static class WorkerSetup
     /// <summary>Maps WorkerControlService on the control port only, plus health, reflection and <c>/metrics</c>.</summary>
     public static WebApplication MapWorker(this WebApplication app)
     {
-        var settings = app.Services.GetRequiredService<WorkerSettings>();
+        var settings = app.Services.GetRequiredService<WorkerOptions>();
         app.Services.GetRequiredService<WorkerMetrics>();
         app.UseRouting();
         app.UseLocalPortRestrictions();

@@ -75,10 +75,10 @@ public sealed class AuthTests(AuthStackFixture fx) : IClassFixture<AuthStackFixt
     [Fact]
     public async Task Calls_without_credentials_are_unauthenticated_and_change_nothing()
     {
-        var before = (await fx.Stack.Tasks.ListTasksAsync(new ListTasksRequest(), Reader())).TotalSize;
+        var before = (await fx.Stack.Tasks.ListTasksAsync(new ListTasksRequest { IncludeTotalSize = true }, Reader())).TotalSize;
         Assert.Equal(StatusCode.Unauthenticated, await CodeOf(() => fx.Stack.Tasks.SubmitLcsAsync(Small).ResponseAsync));
         Assert.Equal(StatusCode.Unauthenticated, await CodeOf(() => fx.Stack.Tasks.ListTasksAsync(new ListTasksRequest()).ResponseAsync));
-        Assert.Equal(before, (await fx.Stack.Tasks.ListTasksAsync(new ListTasksRequest(), Reader())).TotalSize);
+        Assert.Equal(before, (await fx.Stack.Tasks.ListTasksAsync(new ListTasksRequest { IncludeTotalSize = true }, Reader())).TotalSize);
     }
 
     [Fact]

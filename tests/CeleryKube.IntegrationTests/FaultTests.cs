@@ -94,7 +94,6 @@ public sealed class FaultTests
         {
             Workers = [("large", 1)],
             TaskServiceSettings = limit,
-            WorkerSettings = limit,
         });
         var task = (await stack.Tasks.SubmitLcsAsync(SlowJob(2))).Task;
         var worker = stack.Workers[0];

@@ -14,7 +14,7 @@ public sealed class OutageTests
     {
         // Delivery limit 2: a single requeue counted against a job would already dead-letter it.
         var strict = new Dictionary<string, string> { ["RabbitMq__DeliveryLimit"] = "2" };
-        await using var stack = await CeleryKubeStack.StartAsync(new StackOptions { Workers = [], TaskServiceSettings = strict, WorkerSettings = strict });
+        await using var stack = await CeleryKubeStack.StartAsync(new StackOptions { Workers = [], TaskServiceSettings = strict });
         var ids = new List<string>();
         for (var i = 0; i < 12; i++)
             ids.Add((await stack.Tasks.SubmitLcsAsync(new SubmitLcsRequest { TextA = $"queued {i} alpha", TextB = $"beta queued {i}" })).Task.Id);

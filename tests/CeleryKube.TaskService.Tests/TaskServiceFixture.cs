@@ -15,6 +15,9 @@ public abstract class TaskServiceFixture : IAsyncLifetime
     /// <summary>The input limit of this stack, small so oversize inputs are cheap.</summary>
     public const int MaxInputChars = 5000;
 
+    /// <summary>The lease of this stack (<c>Leases__Duration</c>), short so the reaper acts within a test.</summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(2);
+
     public CeleryKubeStack Stack { get; private set; } = null!;
     public Protos.V1.TaskService.TaskServiceClient Tasks => Stack.Tasks;
     public ResultSinkService.ResultSinkServiceClient Sink { get; private set; } = null!;
@@ -28,7 +31,7 @@ public abstract class TaskServiceFixture : IAsyncLifetime
         var settings = new Dictionary<string, string>
         {
             ["Limits__MaxInputChars"] = MaxInputChars.ToString(),
-            ["Leases__Duration"] = "00:00:02",
+            ["Leases__Duration"] = Lease.ToString("c"),
             ["Leases__ReaperInterval"] = "00:00:00.250",
         };
         foreach (var (key, value) in await StoreSettingsAsync()) settings[key] = value;

@@ -79,7 +79,7 @@ public abstract class TaskStoreTests
     [Fact]
     public async Task Deleting_all_finished_runs_in_chunks_that_other_commands_interleave_with_and_every_deletion_is_an_event()
     {
-        await using var s = await InProcessStore.StartAsync();
+        await using var s = await StartAsync();
         const int finished = TaskStore.DeleteChunkRows * 2 + 100;
         await Task.WhenAll(Enumerable.Range(0, finished).Select(_ => FinishedAsync(s)));
         var queued = await SubmitAsync(s);

@@ -31,6 +31,9 @@ public sealed class FakeResultSink : CallInvoker
     /// <summary>The ReportProgress answer.</summary>
     public Func<ReportProgressRequest, ReportProgressResponse> Progress { get; set; } = _ => new ReportProgressResponse();
 
+    /// <summary>The Heartbeat answer.</summary>
+    public Func<HeartbeatRequest, HeartbeatResponse> Beat { get; set; } = _ => new HeartbeatResponse();
+
     /// <summary>Requests of one method.</summary>
     public IReadOnlyList<T> Requests<T>() => [.. Calls.Select(c => c.Request).OfType<T>()];
 
@@ -49,7 +52,7 @@ public sealed class FakeResultSink : CallInvoker
                 CompleteTaskRequest r => Complete(r),
                 ReportProgressRequest r => Progress(r),
                 FinishTaskRequest r => Finish(r),
-                HeartbeatRequest => new HeartbeatResponse(),
+                HeartbeatRequest r => Beat(r),
                 _ => throw new RpcException(new Status(StatusCode.Unimplemented, method.Name)),
             };
             response = Task.FromResult((TResponse)answer);

@@ -1,3 +1,4 @@
+using CeleryKube.ServiceDefaults;
 using System.Collections.Concurrent;
 using CeleryKube.Protos.V1;
 using CeleryKube.Worker.Consuming;
@@ -18,13 +19,21 @@ public sealed class JobHandlerTests
     private readonly WorkerState state = new();
     private readonly ConcurrentQueue<(DeliveryVerdict Verdict, int CallsBefore)> settled = new();
 
-    private static readonly WorkerSettings Settings = new("worker-test", TaskQueue.Small, 2, TimeSpan.FromSeconds(30),
-        TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), 5003, 5005, "http://127.0.0.1:5003");
-
-    private JobHandler Handler(WorkerSettings? settings = null)
+    private static WorkerOptions Settings(Action<WorkerOptions>? change = null)
     {
-        settings ??= Settings;
-        var client = new ResultSinkClient(new ResultSinkService.ResultSinkServiceClient(sink), new ResultSinkCredentials("tok", false));
+        var settings = new WorkerOptions
+        {
+            Id = "worker-test", Queue = "small", Concurrency = 2, TimeLimit = TimeSpan.FromSeconds(30), ShutdownGrace = TimeSpan.FromSeconds(5),
+            AdvertisedAddress = "http://127.0.0.1:5003", FinishWindow = TimeSpan.Zero,
+        };
+        change?.Invoke(settings);
+        return settings;
+    }
+
+    private JobHandler Handler(WorkerOptions? settings = null)
+    {
+        settings ??= Settings();
+        var client = new ResultSinkClient(new ResultSinkService.ResultSinkServiceClient(sink), new ResultSinkToken("tok", false), new HeartbeatSchedule());
         var budgets = new SinkRetryBudgets(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(10));
         return new JobHandler(settings, state, new WorkerMetrics(settings, state), client, budgets, NullLogger<JobHandler>.Instance);
     }
@@ -96,7 +105,7 @@ public sealed class JobHandlerTests
     {
         var random = new Random(3);
         string Text() => string.Concat(Enumerable.Range(0, 40_000).Select(_ => random.Next(2) == 0 ? 'a' : 'b'));
-        var settings = Settings with { TimeLimit = TimeSpan.FromMilliseconds(300) };
+        var settings = Settings(s => s.TimeLimit = TimeSpan.FromMilliseconds(300));
         await Handler(settings).HandleAsync(Delivery(Job(Text(), Text(), LcsAlgorithm.BruteForce)), CancellationToken.None);
         var complete = Assert.Single(sink.Requests<CompleteTaskRequest>());
         Assert.Equal("time limit of 00:00:00.3000000 exceeded", complete.Error);
@@ -170,7 +179,7 @@ public sealed class JobHandlerTests
     [Fact]
     public async Task A_job_that_ends_within_the_finish_window_is_claimed_and_reported_in_one_call_then_acknowledged()
     {
-        var settings = Settings with { FinishWindow = TimeSpan.FromSeconds(10) };
+        var settings = Settings(s => s.FinishWindow = TimeSpan.FromSeconds(10));
         await Handler(settings).HandleAsync(Delivery(Job(), redelivered: true), CancellationToken.None);
 
         var finish = Assert.Single(sink.Requests<FinishTaskRequest>());
@@ -191,7 +200,7 @@ public sealed class JobHandlerTests
     public async Task A_finished_run_the_claim_refuses_is_acknowledged_and_not_counted(StartDecision decision)
     {
         sink.Finish = _ => new FinishTaskResponse { Decision = decision, State = TaskState.Running };
-        await Handler(Settings with { FinishWindow = TimeSpan.FromSeconds(10) }).HandleAsync(Delivery(Job()), CancellationToken.None);
+        await Handler(Settings(s => s.FinishWindow = TimeSpan.FromSeconds(10))).HandleAsync(Delivery(Job()), CancellationToken.None);
         Assert.Equal(DeliveryVerdict.Ack, OnlyVerdict());
         Assert.Equal((0, 1L), (state.Active, state.Skipped));
         Assert.Equal(0, state.Succeeded);
@@ -201,7 +210,7 @@ public sealed class JobHandlerTests
     public async Task A_finished_run_whose_report_stays_unreachable_is_returned_without_spending_its_delivery_limit()
     {
         sink.Finish = _ => throw new RpcException(new Status(StatusCode.Unavailable, "down"));
-        await Handler(Settings with { FinishWindow = TimeSpan.FromSeconds(10) }).HandleAsync(Delivery(Job()), CancellationToken.None);
+        await Handler(Settings(s => s.FinishWindow = TimeSpan.FromSeconds(10))).HandleAsync(Delivery(Job()), CancellationToken.None);
         Assert.Equal(DeliveryVerdict.Return, OnlyVerdict());
         Assert.Equal(0, state.Processed);
     }
@@ -211,7 +220,7 @@ public sealed class JobHandlerTests
     {
         var random = new Random(11);
         string Text() => string.Concat(Enumerable.Range(0, 3_000).Select(_ => random.Next(2) == 0 ? 'a' : 'b'));
-        var settings = Settings with { FinishWindow = TimeSpan.FromTicks(1) };
+        var settings = Settings(s => s.FinishWindow = TimeSpan.FromTicks(1));
         await Handler(settings).HandleAsync(Delivery(Job(Text(), Text(), LcsAlgorithm.BruteForce)), CancellationToken.None);
 
         Assert.Empty(sink.Requests<FinishTaskRequest>());
@@ -227,7 +236,7 @@ public sealed class JobHandlerTests
         var random = new Random(13);
         string Text() => string.Concat(Enumerable.Range(0, 40_000).Select(_ => random.Next(2) == 0 ? 'a' : 'b'));
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        await Handler(Settings with { FinishWindow = TimeSpan.FromMilliseconds(20) })
+        await Handler(Settings(s => s.FinishWindow = TimeSpan.FromMilliseconds(20)))
             .HandleAsync(Delivery(Job(Text(), Text(), LcsAlgorithm.BruteForce)), CancellationToken.None);
         // The refused run was stopped, not left to reach its 30 s time limit.
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
@@ -240,11 +249,11 @@ public sealed class JobHandlerTests
     public void Complete_request_carries_each_outcome()
     {
         var running = new RunningTask("t", 3, LcsAlgorithm.SuffixArray, 1, 1, DateTimeOffset.UtcNow, 1);
-        Assert.Equal("boom", JobHandler.CompleteRequest(running, new JobOutcome.Failed("boom"), "w").Error);
-        Assert.True(JobHandler.CompleteRequest(running, new JobOutcome.Cancelled("x"), "w").Cancelled);
-        var success = JobHandler.CompleteRequest(running, new JobOutcome.Succeeded(new Protos.V1.LcsResult { Length = 1, Substring = "a" }), "w");
-        Assert.Equal(("t", 3, "w", "a"), (success.TaskId, success.Attempt, success.WorkerId, success.Result.Substring));
-        Assert.Throws<ArgumentOutOfRangeException>(() => JobHandler.CompleteRequest(running, new JobOutcome.Abandoned(), "w"));
+        Assert.Equal("boom", JobHandler.CompleteRequest(running, new JobOutcome.Failed("boom")).Error);
+        Assert.True(JobHandler.CompleteRequest(running, new JobOutcome.Cancelled("x")).Cancelled);
+        var success = JobHandler.CompleteRequest(running, new JobOutcome.Succeeded(new Protos.V1.LcsResult { Length = 1, Substring = "a" }));
+        Assert.Equal(("t", 3, "a"), (success.TaskId, success.Attempt, success.Result.Substring));
+        Assert.Throws<ArgumentOutOfRangeException>(() => JobHandler.CompleteRequest(running, new JobOutcome.Abandoned()));
     }
 
     [Theory]
@@ -262,8 +271,8 @@ public sealed class JobHandlerTests
     public void Heartbeat_lists_the_running_tasks()
     {
         state.Add(new RunningTask("a", 1, LcsAlgorithm.SuffixArray, 1, 1, DateTimeOffset.UtcNow, 1));
-        var client = new ResultSinkClient(new ResultSinkService.ResultSinkServiceClient(sink), new ResultSinkCredentials("tok", false));
-        var request = new HeartbeatLoop(Settings, state, client, NullLogger<HeartbeatLoop>.Instance).Request();
+        var client = new ResultSinkClient(new ResultSinkService.ResultSinkServiceClient(sink), new ResultSinkToken("tok", false), new HeartbeatSchedule());
+        var request = new HeartbeatLoop(Settings(), state, client, new HeartbeatSchedule(), NullLogger<HeartbeatLoop>.Instance).Request();
         Assert.Equal(("worker-test", TaskQueue.Small, 2, 1, "http://127.0.0.1:5003"),
             (request.WorkerId, request.Queue, request.Concurrency, request.Active, request.ControlAddress));
         Assert.Equal(["a"], request.RunningTaskIds);

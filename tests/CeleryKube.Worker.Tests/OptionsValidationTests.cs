@@ -15,8 +15,8 @@ public sealed class OptionsValidationTests
             .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>($"Worker:{s.Key}", s.Value)))
             .Build();
         var services = new ServiceCollection();
-        services.AddValidatedOptions<WorkerOptions>(config, WorkerOptions.SectionName);
-        return services.BuildServiceProvider().GetRequiredService<IOptions<WorkerOptions>>().Value;
+        services.AddWorkerOptions(config, new WorkerHost("host", 1, 2));
+        return services.BuildServiceProvider().GetRequiredService<WorkerOptions>();
     }
 
     private static string Failure(params (string Key, string Value)[] settings) =>
@@ -40,9 +40,9 @@ public sealed class OptionsValidationTests
     }
 
     [Fact]
-    public void Zero_concurrency_is_refused_with_a_clear_message()
+    public void Negative_concurrency_is_refused_with_a_clear_message()
     {
-        var message = Failure(("Concurrency", "0"));
+        var message = Failure(("Concurrency", "-1"));
         Assert.Contains("Worker__Concurrency", message);
         Assert.Contains("between 1 and 1024", message);
     }
@@ -65,7 +65,11 @@ public sealed class OptionsValidationTests
         Assert.Equal(WorkerOptions.MaxTimeLimit, Bind(("TimeLimit", WorkerOptions.MaxTimeLimit.ToString("c"))).TimeLimit);
 
     [Fact]
-    public void Zero_time_limit_is_refused() => Assert.Contains("Worker__TimeLimit", Failure(("TimeLimit", "00:00:00")));
+    public void Negative_time_limit_is_refused() => Assert.Contains("Worker__TimeLimit", Failure(("TimeLimit", "-00:00:01")));
+
+    [Fact]
+    public void Zero_means_the_per_queue_default() =>
+        Assert.Equal((16, WorkerDefaults.SmallTimeLimit), Bind(("Concurrency", "0"), ("TimeLimit", "00:00:00")) is var o ? (o.Concurrency, o.TimeLimit) : default);
 
     [Fact]
     public void Wrongly_typed_time_limit_names_the_section() =>
@@ -91,9 +95,9 @@ public sealed class OptionsValidationTests
 
     [Fact]
     public void Development_uses_the_same_default_token_as_task_service() =>
-        Assert.Equal("dev-token", new ResultSinkOptions().ResolveToken(isDevelopment: true));
+        Assert.Equal("dev-token", new ResultSinkOptions().ResolveToken(isDevelopment: true).Value);
 
     [Fact]
     public void A_configured_token_wins_everywhere() =>
-        Assert.Equal("s3cret", new ResultSinkOptions { Token = "s3cret" }.ResolveToken(isDevelopment: true));
+        Assert.Equal("s3cret", new ResultSinkOptions { Token = "s3cret" }.ResolveToken(isDevelopment: true).Value);
 }

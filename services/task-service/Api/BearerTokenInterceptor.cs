@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
+using CeleryKube.ServiceDefaults;
 using Grpc.Core.Interceptors;
 
 namespace CeleryKube.TaskService.Api;
@@ -8,6 +9,8 @@ namespace CeleryKube.TaskService.Api;
 /// <summary>Admits ResultSink calls only with <c>authorization: Bearer &lt;ResultSink__Token&gt;</c>.</summary>
 public sealed class BearerTokenInterceptor(ResultSinkToken token) : Interceptor
 {
+    private readonly byte[] expected = Encoding.UTF8.GetBytes(token.Value);
+
     /// <inheritdoc />
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
@@ -47,14 +50,7 @@ public sealed class BearerTokenInterceptor(ResultSinkToken token) : Interceptor
             throw new RpcException(new Status(StatusCode.Unauthenticated, "the ResultSink needs 'authorization: Bearer <token>' (ResultSink__Token)"));
         const string prefix = "Bearer ";
         var presented = header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? header[prefix.Length..].Trim() : "";
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), token.Bytes))
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), expected))
             throw new RpcException(new Status(StatusCode.Unauthenticated, "the ResultSink token is wrong"));
     }
-}
-
-/// <summary>The configured worker token, resolved once at start-up.</summary>
-public sealed record ResultSinkToken(string Value)
-{
-    /// <summary>UTF-8 bytes for constant-time comparison.</summary>
-    public byte[] Bytes { get; } = Encoding.UTF8.GetBytes(Value);
 }

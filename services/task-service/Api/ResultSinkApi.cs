@@ -104,7 +104,7 @@ public sealed class ResultSinkApi(TaskStore store, TaskReader reader, TaskMetric
         metrics.Started(claim.Queue);
         response.Attempt = claim.Attempt;
         response.ClaimToken = token;
-        response.LeaseExpireTime = TaskMapper.Time(claim.LeaseExpiresAtMs!.Value);
+        response.LeaseDuration = Duration.FromTimeSpan(leases.Value.Duration);
         return response;
     }
 
@@ -112,7 +112,6 @@ public sealed class ResultSinkApi(TaskStore store, TaskReader reader, TaskMetric
     public override async Task<ReportProgressResponse> ReportProgress(ReportProgressRequest request, ServerCallContext context)
     {
         var id = RpcErrors.RequireTaskId(request.TaskId, "task_id");
-        RequireWorkerId(request.WorkerId);
         RequireAttempt(request.Attempt);
         if (double.IsNaN(request.Progress) || request.Progress is < 0 or > 1) RpcErrors.InvalidArgument("progress", "must be between 0 and 1");
         var (stop, reason) = await store.ReportProgressAsync(id, request.Attempt, request.ClaimToken, request.Progress, leases.Value.Duration, context.CancellationToken);
@@ -123,7 +122,6 @@ public sealed class ResultSinkApi(TaskStore store, TaskReader reader, TaskMetric
     public override async Task<CompleteTaskResponse> CompleteTask(CompleteTaskRequest request, ServerCallContext context)
     {
         var id = RpcErrors.RequireTaskId(request.TaskId, "task_id");
-        RequireWorkerId(request.WorkerId);
         RequireAttempt(request.Attempt);
         if (request.OutcomeCase == CompleteTaskRequest.OutcomeOneofCase.None)
             RpcErrors.InvalidArgument("outcome", "set one of result, error or cancelled");
@@ -162,7 +160,7 @@ public sealed class ResultSinkApi(TaskStore store, TaskReader reader, TaskMetric
         var running = request.RunningTaskIds.Select(t => RpcErrors.RequireTaskId(t, "running_task_ids")).ToList();
         await store.HeartbeatAsync(new WorkerHeartbeat(workerId, request.Queue, request.Concurrency, request.Active, request.Processed,
             request.ControlAddress, running), leases.Value.Duration, context.CancellationToken);
-        return new HeartbeatResponse { ExpiresAfter = Duration.FromTimeSpan(leases.Value.WorkerExpiry) };
+        return new HeartbeatResponse { LeaseDuration = Duration.FromTimeSpan(leases.Value.Duration) };
     }
 
     private static string RequireWorkerId(string workerId)

@@ -86,8 +86,8 @@ public sealed class TaskApi(
         var pageSize = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
 
         (long, string)? after = request.PageToken.Length > 0 ? PageToken.Decode(request.PageToken) : null;
-        var (rows, total) = await reader.ListAsync(states, queue, after, pageSize + 1, context.CancellationToken);
-        var response = new ListTasksResponse { TotalSize = total };
+        var (rows, total) = await reader.ListAsync(states, queue, after, pageSize + 1, request.IncludeTotalSize, context.CancellationToken);
+        var response = new ListTasksResponse { TotalSize = total ?? 0 };
         var bytes = 0;
         foreach (var row in rows.Take(pageSize))
         {

@@ -8,7 +8,8 @@ namespace CeleryKube.TaskService.Background;
 /// Nothing stays RUNNING forever: a task whose lease lapsed (its worker vanished without the
 /// broker noticing) goes back to its queue through the outbox. Expired worker registrations go too.
 /// </summary>
-public sealed class LeaseReaper(TaskStore store, IOptions<LeasesOptions> options, TimeProvider time, ILogger<LeaseReaper> logger)
+public sealed class LeaseReaper(TaskStore store, IOptions<LeasesOptions> options, IOptions<WorkerRegistryOptions> registry, TimeProvider time,
+    ILogger<LeaseReaper> logger)
     : PeriodicService(options.Value.ReaperInterval, time, logger)
 {
     /// <summary>Most tasks requeued per round; the next round takes the rest.</summary>
@@ -25,5 +26,5 @@ public sealed class LeaseReaper(TaskStore store, IOptions<LeasesOptions> options
     public override Task<int> RunOnceAsync(CancellationToken cancellationToken) =>
         Time.GetUtcNow() < reapNotBefore
             ? Task.FromResult(0)
-            : store.ReapAsync(options.Value.WorkerExpiry, RoundLimit, cancellationToken);
+            : store.ReapAsync(registry.Value.ExpireAfter, RoundLimit, cancellationToken);
 }

@@ -1,3 +1,4 @@
+using CeleryKube.Protos;
 using CeleryKube.Protos.V1;
 using CeleryKube.TaskService.Api;
 using CeleryKube.TaskService.Domain;
@@ -9,13 +10,14 @@ namespace CeleryKube.TaskService.Broker;
 
 /// <summary>
 /// What GetClusterStatus shows: queues from the broker, workers from the heartbeat registry and
-/// throughput from the task store (never from an in-memory event stream).
+/// throughput from the task store (never from an in-memory event stream). A pure read: the
+/// <c>/metrics</c> gauges read for themselves (<see cref="ClusterGauges"/>).
 /// </summary>
 public sealed class ClusterStatusReader(
     QueueStatusReader queues,
     TaskReader reader,
-    TaskMetrics metrics,
     IOptions<LeasesOptions> leases,
+    IOptions<WorkerRegistryOptions> registry,
     TimeProvider time)
 {
     /// <summary>Width of a throughput bucket.</summary>
@@ -30,8 +32,8 @@ public sealed class ClusterStatusReader(
         if (queueStatuses is not null) response.Queues.AddRange(queueStatuses);
 
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var expiredBefore = nowMs - (long)leases.Value.WorkerExpiry.TotalMilliseconds;
-        var staleBefore = nowMs - (long)leases.Value.WorkerStaleAfter.TotalMilliseconds;
+        var expiredBefore = nowMs - (long)registry.Value.ExpireAfter.TotalMilliseconds;
+        var staleBefore = nowMs - (long)LeaseRules.StaleAfter(leases.Value.Duration).TotalMilliseconds;
         foreach (var w in await reader.WorkersAsync(expiredBefore, cancellationToken))
         {
             response.Workers.Add(new WorkerStatus
@@ -49,7 +51,6 @@ public sealed class ClusterStatusReader(
 
         var counts = await reader.StateCountsAsync(cancellationToken);
         response.StateCounts.AddRange(counts.OrderBy(c => c.Key).Select(c => new StateCount { State = c.Key, Count = c.Value }));
-        metrics.Observe(response.Queues, counts.GetValueOrDefault(TaskState.Running));
 
         if (historySeconds == 0) return response;
         var bucketMs = (long)BucketWidth.TotalMilliseconds;

@@ -1,5 +1,6 @@
 using CeleryKube.Messaging;
 using CeleryKube.Protos.V1;
+using CeleryKube.TaskService.Options;
 using CeleryKube.TaskService.Persistence;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
@@ -14,7 +15,7 @@ namespace CeleryKube.TaskService.Broker;
 public sealed class DeadLetterConsumer(
     BrokerConnection broker,
     TaskStore store,
-    IOptions<RabbitMqOptions> rabbit,
+    IOptions<QueueDeclarationOptions> declared,
     TimeProvider time,
     ILogger<DeadLetterConsumer> logger) : BackgroundService
 {
@@ -68,7 +69,7 @@ public sealed class DeadLetterConsumer(
         var queue = MessageTraceContext.HeaderText(headers, "x-first-death-queue") ?? "its queue";
         return why switch
         {
-            "delivery_limit" => $"dead-lettered from {queue}: delivered more than {rabbit.Value.DeliveryLimit} times without completing (RabbitMq__DeliveryLimit); each attempt's worker stopped before reporting",
+            "delivery_limit" => $"dead-lettered from {queue}: delivered more than {declared.Value.DeliveryLimit} times without completing (RabbitMq__DeliveryLimit); each attempt's worker stopped before reporting",
             "rejected" => $"dead-lettered from {queue}: a worker rejected the job message as unreadable",
             "expired" => $"dead-lettered from {queue}: the job message expired",
             _ => $"dead-lettered from {queue} ({why})",

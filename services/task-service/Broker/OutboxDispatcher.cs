@@ -189,8 +189,6 @@ public sealed class OutboxDispatcher(
         {
             TaskId = job.TaskId,
             Algorithm = job.Algorithm,
-            Queue = job.Queue,
-            CreateTime = TaskMapper.Time(job.CreatedAtMs),
             TextALength = job.TextALength,
             TextBLength = job.TextBLength,
         };

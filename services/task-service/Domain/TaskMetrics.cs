@@ -12,36 +12,14 @@ public sealed class TaskMetrics
     private readonly Counter<long> started = Telemetry.Meter.CreateCounter<long>("celerykube.tasks.started", description: "Attempts claimed by workers");
     private readonly Counter<long> finished = Telemetry.Meter.CreateCounter<long>("celerykube.tasks.finished", description: "Tasks that reached a final state, by state");
     private readonly Histogram<double> runTime = Telemetry.Meter.CreateHistogram<double>("celerykube.task.run.duration", "s", "Run time of finished attempts");
-    private Dictionary<string, long> queueDepths = new();
-    private long running;
-
-    /// <summary>Registers the gauges read from the latest cluster poll.</summary>
-    public TaskMetrics()
-    {
-        Telemetry.Meter.CreateObservableGauge("celerykube.queue.depth", () =>
-            queueDepths.Select(kv => new Measurement<long>(kv.Value, new KeyValuePair<string, object?>("queue", kv.Key))),
-            description: "Messages ready in each RabbitMQ queue");
-        Telemetry.Meter.CreateObservableGauge("celerykube.tasks.running", () => Interlocked.Read(ref running), description: "Tasks in RUNNING state");
-    }
-
-    /// <summary>A task was accepted.</summary>
     public void Submitted(TaskQueue queue) => submitted.Add(1, Tag(queue));
 
-    /// <summary>A worker claimed an attempt.</summary>
     public void Started(TaskQueue queue) => started.Add(1, Tag(queue));
 
-    /// <summary>A task reached a final state.</summary>
     public void Finished(TaskQueue queue, TaskState state, TimeSpan? runDuration)
     {
         finished.Add(1, Tag(queue), new KeyValuePair<string, object?>("state", state.ToString().ToLowerInvariant()));
         if (runDuration is { } d) runTime.Record(d.TotalSeconds, Tag(queue));
-    }
-
-    /// <summary>Updates the gauges from a cluster poll.</summary>
-    public void Observe(IEnumerable<QueueStatus> queues, long runningTasks)
-    {
-        queueDepths = queues.ToDictionary(q => q.Name, q => q.Depth);
-        Interlocked.Exchange(ref running, runningTasks);
     }
 
     private static KeyValuePair<string, object?> Tag(TaskQueue queue) =>

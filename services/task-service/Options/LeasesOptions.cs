@@ -5,12 +5,13 @@ namespace CeleryKube.TaskService.Options;
 /// <summary>Leases of running tasks (<c>Leases__*</c>).</summary>
 public sealed class LeasesOptions
 {
-    /// <summary>The configuration section.</summary>
     public const string SectionName = "Leases";
 
     /// <summary>
     /// How long a claim lasts without progress or heartbeat. When it lapses the reaper puts the task
-    /// back on its queue (or ends it CANCELLED when cancellation was requested).
+    /// back on its queue (or ends it CANCELLED when cancellation was requested). Workers learn it
+    /// from StartTask and Heartbeat responses and heartbeat from it, and the cluster view marks a
+    /// worker stale from it (<see cref="Protos.LeaseRules"/>).
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan Duration { get; set; } = TimeSpan.FromSeconds(30);
@@ -18,12 +19,4 @@ public sealed class LeasesOptions
     /// <summary>How often the reaper looks for lapsed leases.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan ReaperInterval { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>A worker registration expires after this long without a heartbeat.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
-    public TimeSpan WorkerExpiry { get; set; } = TimeSpan.FromMinutes(2);
-
-    /// <summary>A worker is shown as stale after this long without a heartbeat.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
-    public TimeSpan WorkerStaleAfter { get; set; } = TimeSpan.FromSeconds(15);
 }

@@ -5,7 +5,6 @@ namespace CeleryKube.TaskService.Options;
 /// <summary>Input limits (<c>Limits__*</c>).</summary>
 public sealed class LimitsOptions
 {
-    /// <summary>The configuration section.</summary>
     public const string SectionName = "Limits";
 
     /// <summary>Most code points accepted per text.</summary>

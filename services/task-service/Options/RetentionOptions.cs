@@ -6,7 +6,6 @@ namespace CeleryKube.TaskService.Options;
 /// <summary>How long finished tasks are kept (<c>Retention__*</c>).</summary>
 public sealed class RetentionOptions
 {
-    /// <summary>The configuration section.</summary>
     public const string SectionName = "Retention";
 
     /// <summary>Keep SUCCEEDED tasks this long after they finished.</summary>

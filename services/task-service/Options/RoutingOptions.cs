@@ -5,7 +5,6 @@ namespace CeleryKube.TaskService.Options;
 /// <summary>How tasks are routed to queues (<c>Routing__*</c>).</summary>
 public sealed class RoutingOptions
 {
-    /// <summary>The configuration section.</summary>
     public const string SectionName = "Routing";
 
     /// <summary>A task goes to <c>lcs.large</c> when its longer text has more code points than this.</summary>

@@ -24,10 +24,10 @@ public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
     /// <summary>
     /// One page of task summaries (<see cref="TaskSummaries"/>), newest first, filtered by state and
     /// queue, starting after <paramref name="after"/> (the (created, id) of the previous page's last
-    /// task); and the filter's total.
+    /// task); and, when <paramref name="countTotal"/>, the filter's total (a count over every matching row).
     /// </summary>
-    public async Task<(List<TaskRecord> Page, int Total)> ListAsync(IReadOnlyCollection<TaskState> states, TaskQueue queue,
-        (long CreatedAtMs, string Id)? after, int take, CancellationToken cancellationToken)
+    public async Task<(List<TaskRecord> Page, int? Total)> ListAsync(IReadOnlyCollection<TaskState> states, TaskQueue queue,
+        (long CreatedAtMs, string Id)? after, int take, bool countTotal, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         IQueryable<TaskRecord> Filtered(IQueryable<TaskRecord> tasks)
@@ -39,7 +39,7 @@ public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
         if (after is var (createdAtMs, id))
             page = page.Where(t => t.CreatedAtMs < createdAtMs || (t.CreatedAtMs == createdAtMs && string.Compare(t.Id, id) < 0));
         var rows = await page.OrderByDescending(t => t.CreatedAtMs).ThenByDescending(t => t.Id).Take(take).ToListAsync(cancellationToken);
-        return (rows, await Filtered(db.Tasks).CountAsync(cancellationToken));
+        return (rows, countTotal ? await Filtered(db.Tasks).CountAsync(cancellationToken) : null);
     }
 
     /// <summary>

@@ -57,10 +57,10 @@ public sealed class TaskStore
         writer.WriteAsync(async (scope, ct) =>
         {
             var task = await scope.Sql.FindAsync(scope.Db, taskId);
-            if (task is null) return new ClaimOutcome(StartDecision.SkipNotFound, 0, TaskQueue.Unspecified, null);
+            if (task is null) return new ClaimOutcome(StartDecision.SkipNotFound, 0, TaskQueue.Unspecified);
             var decision = task.Claim(workerId, redelivered, NowMs, lease, ClaimToken.Hash(claimToken));
             scope.Sql.Save(task);
-            return new ClaimOutcome(decision, task.Attempts, task.Queue, decision == StartDecision.Proceed ? task.LeaseExpiresAtMs : null);
+            return new ClaimOutcome(decision, task.Attempts, task.Queue);
         }, cancellationToken);
 
     /// <summary>Claims a task and records the outcome of a run that already ended (FinishTask).</summary>
@@ -319,8 +319,8 @@ public sealed class TaskStore
 /// <summary>The stored task, whether this submission created it, and (when it did) its outbox row.</summary>
 public sealed record SubmitOutcome(TaskRecord Task, bool Created, long OutboxId);
 
-/// <summary>Who runs the task: the decision, the attempt number and the lease end (with PROCEED).</summary>
-public sealed record ClaimOutcome(StartDecision Decision, int Attempt, TaskQueue Queue, long? LeaseExpiresAtMs);
+/// <summary>Who runs the task: the decision, the attempt number (with PROCEED) and the task's queue.</summary>
+public sealed record ClaimOutcome(StartDecision Decision, int Attempt, TaskQueue Queue);
 
 /// <summary>FinishTask's answer: whether it claimed the task, as which attempt, and the state after it.</summary>
 public sealed record FinishOutcome(StartDecision Decision, int Attempt, TaskState State, TaskQueue Queue);

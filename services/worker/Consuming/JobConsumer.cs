@@ -11,9 +11,9 @@ namespace CeleryKube.Worker.Consuming;
 /// Consumes <c>lcs.&lt;queue&gt;</c> with prefetch = concurrency and hands each delivery to
 /// <see cref="JobHandler"/> on its own task. On shutdown it stops consuming but keeps the
 /// connection, so running jobs can still be acknowledged; those that outlive
-/// <see cref="WorkerSettings.ShutdownGrace"/> are cancelled and returned to the queue.
+/// <see cref="WorkerOptions.ShutdownGrace"/> are cancelled and returned to the queue.
 /// </summary>
-public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOptions> rabbitMq, JobHandler handler,
+public sealed class JobConsumer(WorkerOptions settings, BrokerConnection broker, JobHandler handler,
     IHostApplicationLifetime lifetime, ILogger<JobConsumer> logger)
     : BackgroundService
 {
@@ -34,12 +34,9 @@ public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOption
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var options = rabbitMq.Value;
-        connection = await RabbitMqConnections.ConnectAsync(options, $"celerykube-worker {settings.Id}",
-            ex => logger.LogWarning("RabbitMQ at {Broker} is not reachable yet ({Error}); retrying", options.RedactedBroker, ex.Message), stoppingToken);
+        connection = await broker.GetAsync(stoppingToken);
         channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
         channel.ChannelShutdownAsync += OnChannelShutdownAsync;
-        await QueueTopology.DeclareAsync(channel, options.DeliveryLimit, stoppingToken);
         await channel.BasicQosAsync(prefetchSize: 0, prefetchCount: (ushort)settings.Prefetch, global: false, stoppingToken);
         returnChannel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), stoppingToken);
@@ -47,8 +44,8 @@ public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOption
         var consumer = new AsyncEventingBasicConsumer(channel);
         consumer.ReceivedAsync += OnReceivedAsync;
         consumerTag = await channel.BasicConsumeAsync(settings.QueueName, autoAck: false, consumer, stoppingToken);
-        logger.LogInformation("worker {WorkerId} consuming {Queue} (concurrency {Concurrency}, time limit {TimeLimit:c}, broker {Broker})",
-            settings.Id, settings.QueueName, settings.Concurrency, settings.TimeLimit, options.RedactedBroker);
+        logger.LogInformation("worker {WorkerId} consuming {Queue} (concurrency {Concurrency}, time limit {TimeLimit:c})",
+            settings.Id, settings.QueueName, settings.Concurrency, settings.TimeLimit);
     }
 
     private Task OnReceivedAsync(object sender, BasicDeliverEventArgs delivered)
@@ -151,7 +148,7 @@ public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOption
         try
         {
             var publisher = returnChannel ?? throw new InvalidOperationException("no publishing channel");
-            await PublishRetry.RunAsync(ct => publisher.BasicPublishAsync(QueueTopology.JobsExchange, QueueTopology.RoutingKey(settings.Queue),
+            await PublishRetry.RunAsync(ct => publisher.BasicPublishAsync(QueueTopology.JobsExchange, QueueTopology.RoutingKey(settings.TaskQueue),
                 mandatory: true, properties, body, ct), CancellationToken.None);
         }
         catch (Exception ex)
@@ -192,7 +189,6 @@ public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOption
 
         if (channel is not null) await SafeCloseAsync(channel.CloseAsync(CancellationToken.None));
         if (returnChannel is not null) await SafeCloseAsync(returnChannel.CloseAsync(CancellationToken.None));
-        if (connection is not null) await SafeCloseAsync(connection.CloseAsync(CancellationToken.None));
     }
 
     private static async Task<bool> CompletesWithin(Task task, TimeSpan timeout)
@@ -231,7 +227,6 @@ public sealed class JobConsumer(WorkerSettings settings, IOptions<RabbitMqOption
     {
         channel?.Dispose();
         returnChannel?.Dispose();
-        connection?.Dispose();
         abandon.Dispose();
         base.Dispose();
     }

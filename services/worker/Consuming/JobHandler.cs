@@ -15,13 +15,13 @@ namespace CeleryKube.Worker.Consuming;
 /// <summary>
 /// Handles one delivery end to end, and acknowledges only once the outcome is recorded (acks-late),
 /// so a worker that dies mid-job loses nothing. A job runs as soon as it arrives: when it ends
-/// within <see cref="WorkerSettings.FinishWindow"/> (most small jobs end in microseconds), its claim
+/// within <see cref="WorkerOptions.FinishWindow"/> (most small jobs end in microseconds), its claim
 /// and outcome go to ResultSink in one FinishTask call; a job still running then is claimed with
 /// StartTask and goes on the full path (lease, progress, CompleteTask). With no window it is claimed
 /// before it runs, and so is a job whose texts stayed in the store (too large for a message): it
 /// reads them from task-service once it holds the claim.
 /// </summary>
-public sealed class JobHandler(WorkerSettings settings, WorkerState state, WorkerMetrics metrics, ResultSinkClient sink,
+public sealed class JobHandler(WorkerOptions settings, WorkerState state, WorkerMetrics metrics, ResultSinkClient sink,
     SinkRetryBudgets budgets, ILogger<JobHandler> logger)
 {
     /// <summary>Processes <paramref name="delivery"/>; <paramref name="abandon"/> fires when shutdown gives up on running jobs.</summary>
@@ -39,7 +39,7 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         activity?.SetTag("messaging.destination.name", settings.QueueName);
         activity?.SetTag("messaging.rabbitmq.delivery_count", delivery.DeliveryCount);
 
-        var progress = new ResultSinkProgress(sink, settings.Id, logger);
+        var progress = new ResultSinkProgress(sink, logger);
         var clock = Stopwatch.StartNew();
         Task<JobOutcome>? run = null;
         if (settings.FinishWindow > TimeSpan.Zero && !job.InputInStore)
@@ -158,8 +158,8 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         state.Count(outcome);
         await delivery.Settle(DeliveryVerdict.Ack);
         if (logger.IsEnabled(LogLevel.Debug))
-            logger.LogDebug("task {TaskId} attempt {Attempt}: {Outcome} in {Seconds:0.######} s{Detail}, claimed and recorded in one call",
-                job.TaskId, response.Attempt, outcome.Label, runTime.TotalSeconds, Detail(outcome));
+            logger.LogDebug("task {TaskId} attempt {Attempt}: {Outcome} in {Seconds:0.######} s{Detail}, claimed and recorded in one call (stored state {State})",
+                job.TaskId, response.Attempt, outcome.Label, runTime.TotalSeconds, Detail(outcome), response.State);
     }
 
     private async Task SkipAsync(LcsJob job, StartDecision decision, Delivery delivery, Activity? activity)
@@ -281,9 +281,9 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
     }
 
     /// <summary>The CompleteTask request for an outcome (never called for <see cref="JobOutcome.Abandoned"/>).</summary>
-    public static CompleteTaskRequest CompleteRequest(RunningTask running, JobOutcome outcome, string? workerId = null)
+    public static CompleteTaskRequest CompleteRequest(RunningTask running, JobOutcome outcome)
     {
-        var request = new CompleteTaskRequest { TaskId = running.TaskId, Attempt = running.Attempt, WorkerId = workerId ?? "", ClaimToken = running.ClaimToken };
+        var request = new CompleteTaskRequest { TaskId = running.TaskId, Attempt = running.Attempt, ClaimToken = running.ClaimToken };
         switch (outcome)
         {
             case JobOutcome.Succeeded s: request.Result = s.Result; break;
@@ -293,8 +293,6 @@ public sealed class JobHandler(WorkerSettings settings, WorkerState state, Worke
         }
         return request;
     }
-
-    private CompleteTaskRequest CompleteRequest(RunningTask running, JobOutcome outcome) => CompleteRequest(running, outcome, settings.Id);
 
     private static string Detail(JobOutcome outcome) => outcome switch
     {

@@ -9,8 +9,8 @@ using Microsoft.Extensions.Options;
 
 namespace CeleryKube.Worker.Control;
 
-/// <summary>The <c>celery inspect</c> verbs for this worker, served on <see cref="WorkerSettings.ControlPort"/>.</summary>
-public sealed class WorkerControlApi(WorkerSettings settings, WorkerState state, IOptions<RabbitMqOptions> rabbitMq, WorkerReport report)
+/// <summary>The <c>celery inspect</c> verbs for this worker, served on <see cref="WorkerOptions.ControlPort"/>.</summary>
+public sealed class WorkerControlApi(WorkerOptions settings, WorkerState state, IOptions<RabbitMqOptions> rabbitMq, WorkerReport report)
     : WorkerControlService.WorkerControlServiceBase
 {
     /// <inheritdoc />
@@ -26,11 +26,10 @@ public sealed class WorkerControlApi(WorkerSettings settings, WorkerState state,
                 new ConsumedQueue
                 {
                     Name = settings.QueueName,
-                    Queue = settings.Queue,
+                    Queue = settings.TaskQueue,
                     Exchange = QueueTopology.JobsExchange,
-                    RoutingKey = QueueTopology.RoutingKey(settings.Queue),
+                    RoutingKey = QueueTopology.RoutingKey(settings.TaskQueue),
                     QueueType = QueueTopology.QueueType,
-                    DeliveryLimit = rabbitMq.Value.DeliveryLimit,
                     Prefetch = settings.Prefetch,
                 },
             },
@@ -61,7 +60,7 @@ public sealed class WorkerControlApi(WorkerSettings settings, WorkerState state,
         return Task.FromResult(new StatsResponse
         {
             WorkerId = settings.Id,
-            Queue = settings.Queue,
+            Queue = settings.TaskQueue,
             Concurrency = settings.Concurrency,
             Prefetch = settings.Prefetch,
             Active = state.Active,

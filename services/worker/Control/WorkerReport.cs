@@ -10,10 +10,9 @@ using Microsoft.Extensions.Options;
 namespace CeleryKube.Worker.Control;
 
 /// <summary>The <c>celery report</c> text: software versions, runtime and effective settings, secrets redacted.</summary>
-public sealed class WorkerReport(WorkerSettings settings, IOptions<RabbitMqOptions> rabbitMq, IOptions<ResultSinkOptions> resultSink,
-    IOptions<ListenOptions> listen, ResultSinkCredentials credentials, IHostEnvironment environment)
+public sealed class WorkerReport(WorkerOptions settings, IOptions<RabbitMqOptions> rabbitMq, IOptions<ResultSinkOptions> resultSink,
+    IOptions<ListenOptions> listen, ResultSinkToken token, HeartbeatSchedule heartbeats, IHostEnvironment environment)
 {
-    /// <summary>Builds the report.</summary>
     public string Text()
     {
         var text = new StringBuilder();
@@ -29,20 +28,21 @@ public sealed class WorkerReport(WorkerSettings settings, IOptions<RabbitMqOptio
         Line("environment", environment.EnvironmentName);
         text.Append('\n');
         Line("Worker__Id", settings.Id);
-        Line("Worker__Queue", $"{QueueTopology.RoutingKey(settings.Queue)} ({settings.QueueName})");
+        Line("Worker__Queue", $"{QueueTopology.RoutingKey(settings.TaskQueue)} ({settings.QueueName})");
         Line("Worker__Concurrency", settings.Concurrency);
         Line("Worker__TimeLimit", $"{settings.TimeLimit:c} (broker consumer timeout {QueueTopology.ConsumerTimeout:c})");
         Line("Worker__ShutdownGrace", settings.ShutdownGrace.ToString("c"));
-        Line("Worker__HeartbeatInterval", settings.HeartbeatInterval.ToString("c"));
+        Line("heartbeat interval", heartbeats.Lease is { } lease
+            ? $"{heartbeats.Interval:c} (task-service's lease {lease:c} / {Protos.LeaseRules.HeartbeatsPerLease})"
+            : $"{heartbeats.Interval:c} (until task-service tells its lease)");
         Line("Worker__ControlPort", settings.ControlPort);
         Line("Worker__MetricsPort", settings.MetricsPort);
         Line("Worker__AdvertisedAddress", settings.AdvertisedAddress);
         Line("Listen__Address", listen.Value.Address);
         Line("RabbitMq__Uri", rabbitMq.Value.RedactedUri);
         Line("RabbitMq__Endpoints", string.IsNullOrWhiteSpace(rabbitMq.Value.Endpoints) ? "(unset: the URI's host)" : rabbitMq.Value.Endpoints);
-        Line("RabbitMq__DeliveryLimit", rabbitMq.Value.DeliveryLimit);
         Line("ResultSink__Url", resultSink.Value.Url);
-        Line("ResultSink__Token", credentials.IsDevelopmentDefault ? "(Development default)" : "(set, redacted)");
+        Line("ResultSink__Token", token);
         return text.ToString();
     }
 

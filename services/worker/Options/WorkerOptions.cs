@@ -1,34 +1,35 @@
 using System.ComponentModel.DataAnnotations;
 using CeleryKube.Messaging;
+using CeleryKube.Protos;
+using CeleryKube.Protos.V1;
 
 namespace CeleryKube.Worker.Options;
 
 /// <summary>
-/// How a worker consumes and runs jobs (<c>Worker__*</c>). Settings left unset take per-queue
-/// defaults; <see cref="WorkerSettings.Resolve"/> turns these into the effective values.
+/// How a worker consumes and runs jobs (<c>Worker__*</c>). Settings left unset (or 0) take
+/// per-queue and per-host defaults, filled in by <see cref="WorkerDefaults"/> before validation,
+/// so every reader sees the effective values.
 /// </summary>
 public sealed class WorkerOptions : IValidatableObject
 {
-    /// <summary>The configuration section.</summary>
     public const string SectionName = "Worker";
 
     /// <summary>
-    /// The largest allowed <see cref="TimeLimit"/>: the broker's consumer timeout
-    /// (<see cref="QueueTopology.ConsumerTimeout"/>) minus 5 minutes, so that claiming and reporting
-    /// still get a few minutes to ride out a task-service outage (<see cref="Sink.SinkRetryBudgets"/>).
+    /// The largest allowed <see cref="TimeLimit"/>, derived from the broker's consumer timeout
+    /// (<see cref="QueueTopology.ConsumerTimeout"/>) and the retry budgets, so that claiming and
+    /// reporting still get minutes to ride out a task-service outage (<see cref="Sink.SinkRetryBudgets.MaxTimeLimit"/>).
     /// </summary>
-    public static readonly TimeSpan MaxTimeLimit = QueueTopology.ConsumerTimeout - TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan MaxTimeLimit = Sink.SinkRetryBudgets.MaxTimeLimit;
 
     /// <summary>The queue to consume: <c>small</c> or <c>large</c> (also <c>--queue small|large</c>).</summary>
     [Required]
     public string Queue { get; set; } = "small";
 
-    /// <summary>Task slots (and the prefetch). Unset: the processor count on small, 2 on large.</summary>
-    [Range(1, 1024, ErrorMessage = "must be between 1 and 1024 task slots (leave it unset for the per-queue default)")]
-    public int? Concurrency { get; set; }
+    /// <summary>Task slots (and the prefetch). 0: the processor count x 8 on small, 2 on large.</summary>
+    public int Concurrency { get; set; }
 
-    /// <summary>Hard limit per task. Unset: 1 minute on small, 20 minutes on large.</summary>
-    public TimeSpan? TimeLimit { get; set; }
+    /// <summary>Hard limit per task. 0: 1 minute on small, 20 minutes on large.</summary>
+    public TimeSpan TimeLimit { get; set; }
 
     /// <summary>On SIGTERM, how long running tasks may finish before they are cancelled and requeued.</summary>
     public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(25);
@@ -43,7 +44,7 @@ public sealed class WorkerOptions : IValidatableObject
 
     /// <summary>Unique worker id. Unset: <c>&lt;hostname&gt;-&lt;pid&gt;</c>.</summary>
     [MaxLength(200)]
-    public string? Id { get; set; }
+    public string Id { get; set; } = "";
 
     /// <summary>
     /// How long a job may run before the worker claims it (StartTask). A job that ends sooner, as
@@ -59,33 +60,43 @@ public sealed class WorkerOptions : IValidatableObject
     /// </summary>
     public bool ReportStream { get; set; } = true;
 
-    /// <summary>How often the worker registers itself and renews its tasks' leases.</summary>
-    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
-
     /// <summary>
     /// The control address sent in heartbeats. Unset: <c>http://&lt;Listen__Address, or the hostname
     /// when it listens on all interfaces&gt;:&lt;ControlPort&gt;</c>.
     /// </summary>
-    public string? AdvertisedAddress { get; set; }
+    public string AdvertisedAddress { get; set; } = "";
+
+    /// <summary>The task queue <see cref="Queue"/> names; unspecified when it names none.</summary>
+    public TaskQueue TaskQueue => TaskQueues.Parse(Queue);
+
+    /// <summary>The broker queue name, e.g. <c>lcs.small</c>.</summary>
+    public string QueueName => QueueTopology.QueueName(TaskQueue);
+
+    /// <summary>Unacknowledged deliveries allowed: one per slot, so a busy worker does not hoard jobs.</summary>
+    public int Prefetch => Concurrency;
+
+    /// <summary>
+    /// Cores one job may use (lcs-core's <c>MaxDegreeOfParallelism</c>), derived, not a setting:
+    /// 2 on a large worker whose slots leave a core free per job, else 1.
+    /// </summary>
+    public int CoresPerJob { get; internal set; } = 1;
 
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (!QueueTopology.TryParse(Queue, out _))
+        if (TaskQueue == TaskQueue.Unspecified)
             yield return new($"must be 'small' or 'large' (got '{Queue}')", [nameof(Queue)]);
-        if (TimeLimit is { } limit && (limit <= TimeSpan.Zero || limit > MaxTimeLimit))
+        if (Concurrency is < 1 or > 1024)
+            yield return new($"must be between 1 and 1024 task slots, or 0 for the per-queue default (got {Concurrency})", [nameof(Concurrency)]);
+        if (TimeLimit <= TimeSpan.Zero || TimeLimit > MaxTimeLimit)
             yield return new(
                 $"must be above 00:00:00 and at most {MaxTimeLimit:c}, safely below the broker's {QueueTopology.ConsumerTimeout:c} consumer timeout " +
-                $"(workers acknowledge a job only after its result is recorded; got {limit:c})", [nameof(TimeLimit)]);
+                $"(workers acknowledge a job only after its result is recorded; got {TimeLimit:c})", [nameof(TimeLimit)]);
         if (ShutdownGrace < TimeSpan.Zero || ShutdownGrace > TimeSpan.FromHours(1))
             yield return new($"must be between 00:00:00 and 01:00:00 (got {ShutdownGrace:c})", [nameof(ShutdownGrace)]);
-        if (HeartbeatInterval < TimeSpan.FromMilliseconds(100) || HeartbeatInterval > TimeSpan.FromMinutes(5))
-            yield return new($"must be between 00:00:00.1 and 00:05:00 (got {HeartbeatInterval:c})", [nameof(HeartbeatInterval)]);
         if (ControlPort == MetricsPort)
             yield return new($"must differ from Worker__MetricsPort (both are {ControlPort})", [nameof(ControlPort)]);
-        if (Id is not null && string.IsNullOrWhiteSpace(Id))
-            yield return new("must not be blank (leave it unset for <hostname>-<pid>)", [nameof(Id)]);
-        if (!string.IsNullOrEmpty(AdvertisedAddress) && !(Uri.TryCreate(AdvertisedAddress, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+        if (!(Uri.TryCreate(AdvertisedAddress, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
             yield return new($"must be an http:// or https:// address, e.g. http://10.0.0.5:5003 (got '{AdvertisedAddress}')", [nameof(AdvertisedAddress)]);
     }
 }

@@ -11,10 +11,11 @@ namespace CeleryKube.Worker.Sink;
 /// every call. Reports go over one long-lived stream when <paramref name="stream"/> is given
 /// (<see cref="ResultSinkStream"/>), else as unary calls. Transient <c>Unavailable</c> answers to
 /// unary calls are retried by the channel (see <see cref="RetryingServiceConfig"/>); longer outages,
-/// and a broken stream, by <see cref="SinkRetry"/>.
+/// and a broken stream, by <see cref="SinkRetry"/>. The lease every claim and heartbeat answer
+/// announces goes to <paramref name="heartbeats"/>.
 /// </summary>
-public sealed class ResultSinkClient(ResultSinkService.ResultSinkServiceClient client, ResultSinkCredentials credentials,
-    ResultSinkStream? stream = null)
+public sealed class ResultSinkClient(ResultSinkService.ResultSinkServiceClient client, ResultSinkToken token,
+    HeartbeatSchedule heartbeats, ResultSinkStream? stream = null)
 {
     /// <summary>Deadline of one call, including the channel's own retries.</summary>
     public static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(10);
@@ -34,9 +35,13 @@ public sealed class ResultSinkClient(ResultSinkService.ResultSinkServiceClient c
     };
 
     /// <summary>Claims a task for one attempt.</summary>
-    public Task<StartTaskResponse> StartTaskAsync(StartTaskRequest request, CancellationToken cancellationToken) =>
-        ReportAsync((h, d, ct) => client.StartTaskAsync(request, h, d, ct), new StreamReportsRequest { Start = request }, r => r.Start,
-            CallDeadline, cancellationToken);
+    public async Task<StartTaskResponse> StartTaskAsync(StartTaskRequest request, CancellationToken cancellationToken)
+    {
+        var response = await ReportAsync((h, d, ct) => client.StartTaskAsync(request, h, d, ct), new StreamReportsRequest { Start = request },
+            r => r.Start, CallDeadline, cancellationToken);
+        heartbeats.Observe(response.LeaseDuration);
+        return response;
+    }
 
     /// <summary>Reports progress; the answer says whether to stop.</summary>
     public Task<ReportProgressResponse> ReportProgressAsync(ReportProgressRequest request, CancellationToken cancellationToken) =>
@@ -90,15 +95,14 @@ public sealed class ResultSinkClient(ResultSinkService.ResultSinkServiceClient c
     }
 
     /// <summary>Registers the worker and renews its tasks' leases.</summary>
-    public Task<HeartbeatResponse> HeartbeatAsync(HeartbeatRequest request, CancellationToken cancellationToken) =>
-        client.HeartbeatAsync(request, Headers(), Deadline(CallDeadline), cancellationToken).ResponseAsync;
+    public async Task<HeartbeatResponse> HeartbeatAsync(HeartbeatRequest request, CancellationToken cancellationToken)
+    {
+        var response = await client.HeartbeatAsync(request, Headers(), Deadline(CallDeadline), cancellationToken).ResponseAsync;
+        heartbeats.Observe(response.LeaseDuration);
+        return response;
+    }
 
-    private Metadata Headers() => new() { { "authorization", $"Bearer {credentials.Token}" } };
+    private Metadata Headers() => new() { { "authorization", token.BearerHeader } };
 
     private static DateTime Deadline(TimeSpan timeout) => DateTime.UtcNow + timeout;
 }
-
-/// <summary>The ResultSink bearer token, resolved once at start-up.</summary>
-/// <param name="Token">The token; never logged.</param>
-/// <param name="IsDevelopmentDefault">True when it is the Development default, not a configured secret.</param>
-public sealed record ResultSinkCredentials(string Token, bool IsDevelopmentDefault);

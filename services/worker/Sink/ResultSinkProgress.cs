@@ -12,7 +12,7 @@ namespace CeleryKube.Worker.Sink;
 /// <see cref="StopRequested"/>. A run that started before its claim reports nothing until
 /// <see cref="Attach"/> names the claimed attempt; <see cref="Stop"/> ends a run that may not go on.
 /// </summary>
-public sealed class ResultSinkProgress(ResultSinkClient sink, string workerId, ILogger logger) : IJobProgress
+public sealed class ResultSinkProgress(ResultSinkClient sink, ILogger logger) : IJobProgress
 {
     /// <summary>
     /// Minimum time between two progress reports. lcs-core already reports about every 250 ms; a
@@ -61,7 +61,6 @@ public sealed class ResultSinkProgress(ResultSinkClient sink, string workerId, I
             {
                 TaskId = attempt.TaskId,
                 Attempt = attempt.Attempt,
-                WorkerId = workerId,
                 Progress = value,
                 ClaimToken = attempt.ClaimToken,
             }, CancellationToken.None);

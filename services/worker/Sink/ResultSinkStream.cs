@@ -1,3 +1,4 @@
+using CeleryKube.ServiceDefaults;
 using System.Collections.Concurrent;
 using CeleryKube.Protos.V1;
 using Grpc.Core;
@@ -12,7 +13,7 @@ namespace CeleryKube.Worker.Sink;
 /// stream breaks, its unanswered requests fail with UNAVAILABLE (which <see cref="SinkRetry"/>
 /// retries) and the next request opens a new stream.
 /// </summary>
-public sealed class ResultSinkStream(ResultSinkService.ResultSinkServiceClient client, ResultSinkCredentials credentials,
+public sealed class ResultSinkStream(ResultSinkService.ResultSinkServiceClient client, ResultSinkToken token,
     ILogger<ResultSinkStream> logger) : IDisposable
 {
     private readonly SemaphoreSlim writeLock = new(1, 1);
@@ -61,7 +62,7 @@ public sealed class ResultSinkStream(ResultSinkService.ResultSinkServiceClient c
 
     private OpenStream Open()
     {
-        var call = client.StreamReports(new Metadata { { "authorization", $"Bearer {credentials.Token}" } });
+        var call = client.StreamReports(new Metadata { { "authorization", token.BearerHeader } });
         var stream = new OpenStream(call);
         _ = ReadAsync(stream);
         return stream;

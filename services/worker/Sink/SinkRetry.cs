@@ -52,6 +52,12 @@ public sealed record SinkRetryBudgets(TimeSpan Start, TimeSpan Complete, TimeSpa
     /// <summary>Room left for acknowledging and for clocks that disagree.</summary>
     public static readonly TimeSpan SettleMargin = TimeSpan.FromMinutes(1);
 
+    /// <summary>The least time claiming and reporting each get: a task-service restart must never cost a job.</summary>
+    public static readonly TimeSpan MinimumBudget = TimeSpan.FromMinutes(2);
+
+    /// <summary>The longest time limit that still leaves <see cref="MinimumBudget"/> to claim and to report (25 minutes).</summary>
+    public static TimeSpan MaxTimeLimit => QueueTopology.ConsumerTimeout - SettleMargin - 2 * MinimumBudget;
+
     /// <summary>
     /// Splits what the consumer timeout leaves after the time limit between claiming and reporting:
     /// 14 min each for small jobs (1 min limit), 4.5 min each for large ones (20 min limit).

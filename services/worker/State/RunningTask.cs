@@ -8,7 +8,6 @@ public sealed class RunningTask(string taskId, int attempt, LcsAlgorithm algorit
 {
     private double progress;
 
-    /// <summary>The task id.</summary>
     public string TaskId { get; } = taskId;
 
     /// <summary>The attempt number from StartTask.</summary>
@@ -17,7 +16,6 @@ public sealed class RunningTask(string taskId, int attempt, LcsAlgorithm algorit
     /// <summary>The attempt's claim token from StartTask: every report of this attempt presents it (never logged).</summary>
     public string ClaimToken { get; init; } = "";
 
-    /// <summary>The algorithm.</summary>
     public LcsAlgorithm Algorithm { get; } = algorithm;
 
     /// <summary>Length of the first text in code points.</summary>

@@ -11,7 +11,6 @@ public sealed class WorkerState
     /// <summary>When the worker started.</summary>
     public DateTimeOffset StartTime { get; } = DateTimeOffset.UtcNow;
 
-    /// <summary>Tasks running now.</summary>
     public int Active => running.Count;
 
     /// <summary>Snapshot of the running tasks, oldest first.</summary>
@@ -49,6 +48,5 @@ public sealed class WorkerState
         }
     }
 
-    /// <summary>Counts a skipped delivery.</summary>
     public void CountSkipped() => Interlocked.Increment(ref skipped);
 }

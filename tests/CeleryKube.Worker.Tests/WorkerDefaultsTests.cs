@@ -3,26 +3,31 @@ using CeleryKube.Protos.V1;
 using CeleryKube.ServiceDefaults;
 using CeleryKube.Worker.Options;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace CeleryKube.Worker.Tests;
 
 /// <summary>Per-queue defaults, the worker id and the advertised control address.</summary>
-public sealed class WorkerSettingsTests
+public sealed class WorkerDefaultsTests
 {
-    private static WorkerSettings Resolve(WorkerOptions options, string listen = "127.0.0.1") =>
-        WorkerSettings.Resolve(options, new ListenOptions { Address = listen }, "host-a", 4242, processorCount: 8);
+    private static WorkerOptions Resolve(WorkerOptions options, string listen = "127.0.0.1", int cores = 8)
+    {
+        new WorkerDefaults(Microsoft.Extensions.Options.Options.Create(new ListenOptions { Address = listen }), new WorkerHost("host-a", 4242, cores))
+            .PostConfigure(null, options);
+        return options;
+    }
 
     [Fact]
     public void Small_queue_defaults_to_eight_slots_per_core_and_one_minute()
     {
         var settings = Resolve(new WorkerOptions());
-        Assert.Equal(TaskQueue.Small, settings.Queue);
+        Assert.Equal(TaskQueue.Small, settings.TaskQueue);
         Assert.Equal("lcs.small", settings.QueueName);
         Assert.Equal(64, settings.Concurrency);
         Assert.Equal(64, settings.Prefetch);
         Assert.Equal(TimeSpan.FromMinutes(1), settings.TimeLimit);
         Assert.Equal(TimeSpan.FromSeconds(25), settings.ShutdownGrace);
-        Assert.Equal(TimeSpan.FromSeconds(5), settings.HeartbeatInterval);
     }
 
     [Fact]
@@ -69,6 +74,16 @@ public sealed class WorkerSettingsTests
         Assert.Equal("http://10.1.2.3:5003", Resolve(new WorkerOptions { AdvertisedAddress = "http://10.1.2.3:5003" }, "0.0.0.0").AdvertisedAddress);
 
     [Fact]
+    public void The_defaults_are_what_the_host_reads_after_binding()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection([new("Worker:Queue", "large")]).Build();
+        var services = new ServiceCollection();
+        services.AddWorkerOptions(config, new WorkerHost("host-b", 7, 4));
+        var options = services.BuildServiceProvider().GetRequiredService<WorkerOptions>();
+        Assert.Equal((2, WorkerDefaults.LargeTimeLimit, "host-b-7", 2), (options.Concurrency, options.TimeLimit, options.Id, options.CoresPerJob));
+    }
+
+    [Fact]
     public void Queue_switch_on_the_command_line_maps_to_worker_queue()
     {
         var config = new ConfigurationBuilder().AddCommandLine(["--queue", "large"], WorkerSetup.SwitchMappings).Build();
@@ -82,7 +97,7 @@ public sealed class WorkerSettingsTests
     [InlineData("small", 1, 8, 1)]
     public void A_large_worker_with_a_spare_core_per_slot_gives_each_job_two_cores(string queue, int concurrency, int cores, int expected)
     {
-        var settings = WorkerSettings.Resolve(new WorkerOptions { Queue = queue, Concurrency = concurrency }, new ListenOptions(), "h", 1, cores);
+        var settings = Resolve(new WorkerOptions { Queue = queue, Concurrency = concurrency }, cores: cores);
         Assert.Equal(expected, settings.CoresPerJob);
     }
 
@@ -95,13 +110,14 @@ public sealed class WorkerSettingsTests
         var budgets = Sink.SinkRetryBudgets.For(settings.TimeLimit);
         Assert.True(budgets.Start + settings.TimeLimit + budgets.Complete + Sink.SinkRetryBudgets.SettleMargin <= QueueTopology.ConsumerTimeout);
         // A task-service restart or a short outage must never cost a job: minutes, not seconds.
-        Assert.True(budgets.Start >= TimeSpan.FromMinutes(2) && budgets.Complete >= TimeSpan.FromMinutes(2), $"{budgets}");
+        Assert.True(budgets.Start >= Sink.SinkRetryBudgets.MinimumBudget && budgets.Complete >= Sink.SinkRetryBudgets.MinimumBudget, $"{budgets}");
     }
 
     [Fact]
     public void The_longest_allowed_time_limit_still_leaves_minutes_to_report()
     {
         var budgets = Sink.SinkRetryBudgets.For(WorkerOptions.MaxTimeLimit);
-        Assert.True(budgets.Complete >= TimeSpan.FromMinutes(2), $"{budgets}");
+        Assert.Equal(TimeSpan.FromMinutes(25), WorkerOptions.MaxTimeLimit);
+        Assert.True(budgets.Start >= TimeSpan.FromMinutes(2) && budgets.Complete >= TimeSpan.FromMinutes(2), $"{budgets}");
     }
 }

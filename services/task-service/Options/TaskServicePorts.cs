@@ -3,9 +3,8 @@ using System.ComponentModel.DataAnnotations;
 namespace CeleryKube.TaskService.Options;
 
 /// <summary>Ports of task-service (<c>TaskService__*</c>).</summary>
-public sealed class TaskServiceOptions
+public sealed class TaskServicePorts
 {
-    /// <summary>The configuration section.</summary>
     public const string SectionName = "TaskService";
 
     /// <summary>Public gRPC: TaskService, reflection, health (HTTP/2 only).</summary>

@@ -8,8 +8,7 @@ namespace CeleryKube.TaskService.Tests;
 /// TaskService's and ResultSink's rules (validation, paging, cancel and delete, reports) against
 /// task-service in this process: no broker, no child processes, so they run in moments.
 /// </summary>
-[Collection(InProcessTaskServiceCollection.Name)]
-public sealed class InProcessApiTests(InProcessTaskService app)
+public abstract class InProcessApiTests(InProcessTaskService app)
 {
     [Fact]
     public async Task Invalid_submissions_name_the_field()
@@ -219,3 +218,9 @@ public sealed class InProcessApiTests(InProcessTaskService app)
         Assert.True(counted.TotalSize >= 1);
     }
 }
+
+[Collection(InProcessTaskServiceCollection.Name)]
+public sealed class SqliteInProcessApiTests(SqliteInProcessTaskService app) : InProcessApiTests(app);
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresInProcessApiTests(PostgresInProcessTaskService app) : InProcessApiTests(app);

@@ -17,7 +17,7 @@ namespace CeleryKube.TaskService.Tests;
 /// without building, starting and stopping a task-service process. What only real processes show
 /// (restarts, ports, the lease reaper's timing, metrics) stays in <see cref="TaskServiceApiTests"/>.
 /// </summary>
-public sealed class InProcessTaskService : WebApplicationFactory<Program>, IAsyncLifetime
+public abstract class InProcessTaskService : WebApplicationFactory<Program>, IAsyncLifetime
 {
     /// <summary>The input limit, small so oversize inputs are cheap.</summary>
     public const int MaxInputChars = 5000;
@@ -32,6 +32,7 @@ public sealed class InProcessTaskService : WebApplicationFactory<Program>, IAsyn
     private PrivateRabbitMq rabbit = null!;
     private GrpcChannel publicChannel = null!;
     private GrpcChannel sinkChannel = null!;
+    private IReadOnlyDictionary<string, string> storeSettings = null!;
 
     public Protos.V1.TaskService.TaskServiceClient Tasks { get; private set; } = null!;
 
@@ -40,8 +41,15 @@ public sealed class InProcessTaskService : WebApplicationFactory<Program>, IAsyn
     /// <summary>Bearer header for the ResultSink.</summary>
     public Metadata Auth => new() { { "authorization", $"Bearer {token}" } };
 
+    /// <summary>The store settings of this engine, as configuration keys (none for the default, SQLite).</summary>
+    protected abstract Task<IReadOnlyDictionary<string, string>> StoreSettingsAsync();
+
+    /// <summary>Lets go of the engine's store after the host stopped.</summary>
+    protected virtual Task ReleaseStoreAsync() => Task.CompletedTask;
+
     public async Task InitializeAsync()
     {
+        storeSettings = await StoreSettingsAsync();
         rabbit = await PrivateRabbitMq.StartAsync();
         publicChannel = Channel(publicPort);
         sinkChannel = Channel(resultSinkPort);
@@ -64,6 +72,7 @@ public sealed class InProcessTaskService : WebApplicationFactory<Program>, IAsyn
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("ConnectionStrings:Tasks", $"Data Source={Path.Combine(folder, "tasks.db")}");
+        foreach (var (key, value) in storeSettings) builder.UseSetting(key.Replace("__", ":", StringComparison.Ordinal), value);
         builder.UseSetting("ResultSink:Token", token);
         builder.UseSetting("Limits:MaxInputChars", MaxInputChars.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("TaskService:PublicPort", publicPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -77,6 +86,7 @@ public sealed class InProcessTaskService : WebApplicationFactory<Program>, IAsyn
         publicChannel.Dispose();
         sinkChannel.Dispose();
         await base.DisposeAsync();
+        await ReleaseStoreAsync();
         await rabbit.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
@@ -107,8 +117,43 @@ public sealed class InProcessTaskService : WebApplicationFactory<Program>, IAsyn
     }
 }
 
+/// <summary>In process on a SQLite file of its own.</summary>
+public sealed class SqliteInProcessTaskService : InProcessTaskService
+{
+    protected override Task<IReadOnlyDictionary<string, string>> StoreSettingsAsync() =>
+        Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>());
+}
+
+/// <summary>
+/// In process on a database of its own on the run's PostgreSQL server (in <see cref="PostgresCollection"/>,
+/// whose other fixture stops the server; a database gone with it needs no dropping).
+/// </summary>
+public sealed class PostgresInProcessTaskService : InProcessTaskService
+{
+    private string? connectionString;
+
+    protected override async Task<IReadOnlyDictionary<string, string>> StoreSettingsAsync()
+    {
+        connectionString = await (await PrivatePostgres.SharedAsync()).CreateDatabaseAsync("inprocess");
+        return PostgresTaskStore.Settings(connectionString);
+    }
+
+    protected override async Task ReleaseStoreAsync()
+    {
+        if (connectionString is null) return;
+        try
+        {
+            await (await PrivatePostgres.SharedAsync()).DropDatabaseAsync(connectionString);
+        }
+        catch (Npgsql.NpgsqlException)
+        {
+            // The server already stopped after the collection's last test.
+        }
+    }
+}
+
 [CollectionDefinition(Name)]
-public sealed class InProcessTaskServiceCollection : ICollectionFixture<InProcessTaskService>
+public sealed class InProcessTaskServiceCollection : ICollectionFixture<SqliteInProcessTaskService>
 {
     public const string Name = "task-service in process";
 }

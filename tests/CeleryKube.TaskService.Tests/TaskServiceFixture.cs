@@ -97,7 +97,7 @@ public sealed class TaskServiceCollection : ICollectionFixture<SqliteTaskService
 /// after the last (a stopped shared server does not start again, so there is one such collection).
 /// </summary>
 [CollectionDefinition(Name)]
-public sealed class PostgresCollection : ICollectionFixture<PostgresTaskServiceFixture>
+public sealed class PostgresCollection : ICollectionFixture<PostgresTaskServiceFixture>, ICollectionFixture<PostgresInProcessTaskService>
 {
     public const string Name = "postgres";
 }

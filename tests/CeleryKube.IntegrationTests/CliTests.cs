@@ -61,6 +61,35 @@ public sealed class CliTests(PipelineFixture fx) : IClassFixture<PipelineFixture
     }
 
     [Fact]
+    public async Task The_readmes_curl_commands_that_write_work_as_written()
+    {
+        // The README's JSON-over-HTTP lines that send a body, run by curl as a newcomer would paste them.
+        var lines = File.ReadAllLines(Path.Combine(RepoPaths.Root, "README.md"))
+            .Where(l => l.StartsWith("curl ", StringComparison.Ordinal) && l.Contains(" -d ", StringComparison.Ordinal) && l.Contains("127.0.0.1:5006", StringComparison.Ordinal))
+            .Select(l => l.Split(" # ")[0].Replace("127.0.0.1:5006", $"127.0.0.1:{fx.Stack.HttpApiPort}", StringComparison.Ordinal))
+            .ToList();
+        Assert.Equal(2, lines.Count);
+        var submitted = JsonDocument.Parse(await Shell(lines.Single(l => l.Contains("/v1/tasks ", StringComparison.Ordinal) || l.EndsWith("/v1/tasks", StringComparison.Ordinal))));
+        var id = submitted.RootElement.GetProperty("task").GetProperty("id").GetString()!;
+        Assert.Equal(" quick brown ", (await fx.Stack.WaitForFinalAsync(id)).Result.Substring);
+        var deleted = JsonDocument.Parse(await Shell(lines.Single(l => l.Contains(":delete", StringComparison.Ordinal))));
+        Assert.True(deleted.RootElement.GetProperty("deletedCount").GetInt32() >= 1, deleted.RootElement.ToString());
+
+        static async Task<string> Shell(string command)
+        {
+            var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add(command.Replace("curl ", "curl -sS --fail-with-body ", StringComparison.Ordinal));
+            using var process = Process.Start(info)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.True(process.ExitCode == 0, $"{command} failed ({process.ExitCode}): {await stdout} {await stderr}");
+            return await stdout;
+        }
+    }
+
+    [Fact]
     public async Task Json_over_http_answers_bad_input_with_http_status_and_message()
     {
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{fx.Stack.HttpApiPort}") };

@@ -39,6 +39,8 @@ public sealed class FaultTests
         Assert.Single(all.Tasks);
         var status = await stack.Tasks.GetClusterStatusAsync(new GetClusterStatusRequest());
         Assert.All(status.Queues, q => Assert.Equal(0, q.Depth));
+        // A worker that vanished is expected, not an error in task-service's log.
+        Assert.DoesNotContain("failed unexpectedly", stack.TaskService.Output);
     }
 
     [Fact]
@@ -170,6 +172,8 @@ public sealed class GracefulShutdownTests
         var done = (await stack.Tasks.GetTaskAsync(new GetTaskRequest { Id = task.Id })).Task;
         Assert.True(done.State == TaskState.Succeeded, $"{done.State}: {done.Error}\n{stack.Logs()}");
         Assert.Equal(1, done.Attempts);
+        // The stopped worker's report stream ends with its process: not an error in task-service's log.
+        Assert.DoesNotContain("failed unexpectedly", stack.TaskService.Output);
     }
 
     [Fact]

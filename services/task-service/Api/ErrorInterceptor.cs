@@ -7,8 +7,9 @@ namespace CeleryKube.TaskService.Api;
 
 /// <summary>
 /// Every call's last line: a domain rejection becomes its status (<see cref="RpcErrors.From"/>), a
-/// store that is stopping or failed to commit is UNAVAILABLE (workers and clients retry that), and
-/// anything else unexpected is INTERNAL with a logged cause. A client never sees UNKNOWN.
+/// store that is stopping or failed to commit is UNAVAILABLE (workers and clients retry that), a
+/// client gone is CANCELLED, and anything else unexpected is INTERNAL with a logged cause. A
+/// client never sees UNKNOWN.
 /// </summary>
 public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
 {
@@ -83,6 +84,11 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interce
                 return new RpcException(new Status(StatusCode.Unavailable, error.Message));
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
                 return new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled or its deadline passed"));
+            // A client that went away mid-stream (a worker stopping or killed) aborts the connection
+            // under a read: expected, and nobody is left to read the status.
+            case IOException { InnerException: Microsoft.AspNetCore.Connections.ConnectionAbortedException }:
+            case IOException when context.CancellationToken.IsCancellationRequested:
+                return new RpcException(new Status(StatusCode.Cancelled, "the client went away"));
             default:
                 logger.LogError(error, "{Method} failed unexpectedly", context.Method);
                 return new RpcException(new Status(StatusCode.Internal, $"task-service failed to handle the call: {error.Message}"));

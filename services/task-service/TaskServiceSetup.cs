@@ -75,6 +75,7 @@ public static class TaskServiceSetup
     {
         var ports = app.Services.GetRequiredService<IOptions<TaskServicePorts>>().Value;
         app.Services.GetRequiredService<ClusterGauges>();
+        app.UseJsonBodyDefault(ports.HttpApiPort);
         app.UseRouting();
         app.UseLocalPortRestrictions();
         app.UseAuthentication();

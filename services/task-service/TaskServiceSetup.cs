@@ -58,6 +58,7 @@ public static class TaskServiceSetup
         services.AddSingleton<QueueStatusReader>();
         services.AddSingleton<ClusterStatusReader>();
         services.AddSingleton<TaskWatchBroadcast>();
+        services.AddSingleton<SubmitBytesInFlight>();
         services.AddHostedService(sp => sp.GetRequiredService<TaskWatchBroadcast>());
         services.AddSingleton<ClusterGauges>();
         services.AddSingleton<OutboxDispatcher>();

@@ -34,6 +34,10 @@ public static class RpcErrors
         _ => StatusCode.Internal,
     }, rejection.Message));
 
+    /// <summary>RESOURCE_EXHAUSTED: task-service is at a configured capacity; the client may retry later.</summary>
+    [DoesNotReturn]
+    public static void AtCapacity(string message) => throw new RpcException(new Grpc.Core.Status(StatusCode.ResourceExhausted, message));
+
     /// <summary>UNAVAILABLE: a dependency is down; the client may retry.</summary>
     [DoesNotReturn]
     public static void Unavailable(string message) => throw new RpcException(new Grpc.Core.Status(StatusCode.Unavailable, message));

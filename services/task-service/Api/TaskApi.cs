@@ -28,6 +28,7 @@ public sealed class TaskApi(
     OutboxDispatcher dispatcher,
     TaskMetrics metrics,
     IOptions<LimitsOptions> limits,
+    SubmitBytesInFlight submitsInFlight,
     ClusterStatusReader clusterStatus) : TaskServiceGrpc.TaskServiceBase
 {
     private const int DefaultPageSize = 50;
@@ -45,6 +46,7 @@ public sealed class TaskApi(
     /// <summary>Validates a submission, routes it, and commits the task, its inputs and its outbox row together.</summary>
     public override async Task<SubmitLcsResponse> SubmitLcs(SubmitLcsRequest request, ServerCallContext context)
     {
+        using var held = submitsInFlight.Reserve(request);
         var lengthA = ValidText(request.TextA, "text_a");
         var lengthB = ValidText(request.TextB, "text_b");
         if (!Enum.IsDefined(request.Algorithm)) RpcErrors.InvalidArgument("algorithm", $"unknown algorithm {(int)request.Algorithm}");

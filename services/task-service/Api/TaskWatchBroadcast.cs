@@ -39,8 +39,7 @@ public sealed class TaskWatchBroadcast(TaskReader reader, TaskChangeFeed changeF
         lock (gate)
         {
             if (watchers.Length >= max)
-                throw new RpcException(new Status(StatusCode.ResourceExhausted,
-                    $"{max:N0} watch streams are open, the most this task-service serves (Limits__MaxWatchStreams); try again later"));
+                RpcErrors.AtCapacity($"{max:N0} watch streams are open, the most this task-service serves (Limits__MaxWatchStreams); try again later");
             var watcher = new Watcher(this, ids.Count > 0 ? ids.ToHashSet() : null, queue);
             watchers = [.. watchers, watcher];
             return watcher;

@@ -20,6 +20,15 @@ public sealed class LimitsOptions
     public int MaxWatchStreams { get; set; } = 2000;
 
     /// <summary>
+    /// Most bytes of submitted texts held at once between a SubmitLcs request being read and its
+    /// commit (2 bytes per UTF-16 unit, as task-service holds them); beyond it SubmitLcs answers
+    /// RESOURCE_EXHAUSTED and stores nothing. A submission alone is always let through, so every
+    /// input <see cref="MaxInputChars"/> accepts can be submitted.
+    /// </summary>
+    [Range(1d, long.MaxValue)]
+    public long MaxSubmitBytesInFlight { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>
     /// The gRPC message size that fits two texts at the limit: up to 4 UTF-8 bytes per code
     /// point each, plus room for the other fields.
     /// </summary>

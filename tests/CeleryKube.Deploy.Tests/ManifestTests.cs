@@ -362,9 +362,9 @@ public sealed class ManifestTests
         // An operator's generated Secret counts when the render holds its custom resource.
         foreach (var reference in SecretReferences(r))
         {
-            if (r.OperatorSecrets.TryGetValue(reference.Secret, out var keys)) Assert.True(keys.Contains(reference.Key), $"{render}: the operator's {reference.Secret} has no key {reference.Key}");
-            else if (r.IsProduction) Assert.Contains(reference.Secret, new[] { "rabbitmq-credentials", "result-sink" });
-            else Assert.True(r.Find("Secret", reference.Secret) is { } secret && Decode(secret).ContainsKey(reference.Key), $"{render}: {reference} not found");
+            if (r.OperatorSecrets.TryGetValue(reference.Secret, out var keys)) Assert.True(reference.Key is null || keys.Contains(reference.Key), $"{render}: the operator's {reference.Secret} has no key {reference.Key}");
+            else if (r.IsProduction) Assert.Contains(reference.Secret, new[] { "rabbitmq-credentials", "result-sink", "sign-in", "celerykube-api-keys" });
+            else Assert.True(r.Find("Secret", reference.Secret) is { } secret && (reference.Key is null || Decode(secret).ContainsKey(reference.Key)), $"{render}: {reference} not found");
         }
     }
 
@@ -541,6 +541,39 @@ public sealed class ManifestTests
             t => Assert.Contains("celerykube_", t.GetProperty("expr").GetString(), StringComparison.Ordinal)));
     }
 
+    [Theory]
+    [MemberData(nameof(All))]
+    public void Sign_in_is_on_in_production_for_the_api_and_the_web_ui_and_off_elsewhere(string render)
+    {
+        var r = Renders.Get(render);
+        var settings = new[] { "task-service", "frontend" }.ToDictionary(name => name, name =>
+        {
+            var container = r.Find("Deployment", name)?.Containers.Single() ?? throw new Xunit.Sdk.XunitException($"{render}: no Deployment {name}");
+            return Yaml.Maps(container, "env").ToDictionary(e => Yaml.Str(e, "name")!, e => (Env: e, Value: ValueOf(r, e)));
+        });
+        if (!r.Includes("sign-in"))
+        {
+            // Off (the services' default): a laptop or minikube run on loopback or port-forward.
+            foreach (var (name, env) in settings) Assert.DoesNotContain(env.Keys, k => k.StartsWith("Auth__", StringComparison.Ordinal));
+            return;
+        }
+        foreach (var (name, env) in settings)
+        {
+            Assert.True(env.TryGetValue("Auth__Enabled", out var enabled) && enabled.Value == "true", $"{render}: {name} runs without Auth__Enabled=true");
+            var authority = env.GetValueOrDefault("Auth__Authority").Value;
+            Assert.True(Uri.TryCreate(authority, UriKind.Absolute, out var issuer) && issuer.Scheme == "https", $"{render}: {name} Auth__Authority '{authority}' is not an https URL");
+        }
+        // Both read one issuer and one role rule, so the buttons the web UI shows are the calls the API allows.
+        foreach (var setting in new[] { "Auth__Authority", "Auth__RoleClaim", "Auth__OperatorRole" })
+        {
+            var (api, page) = (settings["task-service"].GetValueOrDefault(setting).Value, settings["frontend"].GetValueOrDefault(setting).Value);
+            Assert.True(api is not null && api == page, $"{render}: {setting} is '{api}' for task-service but '{page}' for the frontend");
+        }
+        var web = settings["frontend"];
+        Assert.False(string.IsNullOrWhiteSpace(web.GetValueOrDefault("Auth__ClientId").Value), $"{render}: the frontend has no Auth__ClientId");
+        Assert.NotNull(Yaml.At(web["Auth__ClientSecret"].Env, "valueFrom", "secretKeyRef"));
+    }
+
     private static void AssertPinned(string render, string? image) =>
         Assert.True(image is not null && image.Contains(':') && !image.EndsWith(":latest", StringComparison.Ordinal), $"{render}: pin the operator image {image} to a version");
 
@@ -573,16 +606,21 @@ public sealed class ManifestTests
         if (Yaml.Map(env, "valueFrom", "secretKeyRef") is { } reference
             && r.Find("Secret", Yaml.Str(reference, "name") ?? "") is { } secret
             && Decode(secret).TryGetValue(Yaml.Str(reference, "key") ?? "", out var value)) return value;
+        if (Yaml.Map(env, "valueFrom", "configMapKeyRef") is { } configReference
+            && r.Find("ConfigMap", Yaml.Str(configReference, "name") ?? "") is { } configMap)
+            return Yaml.Str(configMap.Raw, "data", Yaml.Str(configReference, "key") ?? "");
         return null;
     }
 
     private static bool IsSecretSetting(string name) =>
         name.EndsWith("__Token", StringComparison.Ordinal) || name.EndsWith("__Password", StringComparison.Ordinal) || name.EndsWith("_PASSWORD", StringComparison.Ordinal)
+        || name.EndsWith("__ClientSecret", StringComparison.Ordinal) || name.EndsWith("__Key", StringComparison.Ordinal)
         || name == "RabbitMq__Uri" || name.StartsWith("RABBITMQ_DEFAULT_", StringComparison.Ordinal) && name != "RABBITMQ_DEFAULT_VHOST";
 
-    private sealed record SecretReference(string Secret, string Key)
+    /// <summary>A Secret's key a workload reads; no key for a whole Secret read as settings (envFrom).</summary>
+    private sealed record SecretReference(string Secret, string? Key)
     {
-        public override string ToString() => $"{Secret}/{Key}";
+        public override string ToString() => Key is null ? Secret : $"{Secret}/{Key}";
     }
 
     private static IEnumerable<SecretReference> SecretReferences(Render r)
@@ -595,6 +633,10 @@ public sealed class ManifestTests
                 {
                     yield return new SecretReference(Yaml.Str(reference, "name")!, Yaml.Str(reference, "key")!);
                 }
+            }
+            foreach (var source in Yaml.Maps(container, "envFrom"))
+            {
+                if (Yaml.Str(source, "secretRef", "name") is { } name) yield return new SecretReference(name, null);
             }
         }
         foreach (var auth in r.OfKind("TriggerAuthentication"))

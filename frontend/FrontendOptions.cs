@@ -22,4 +22,11 @@ public sealed class FrontendOptions
     /// </summary>
     [Range(64 * 1024, 1024L * 1024 * 1024)]
     public long MaxUploadBytes { get; set; } = 100L * 1024 * 1024;
+
+    /// <summary>
+    /// Behind a proxy that ends TLS (an Ingress): take the scheme and host from
+    /// <c>X-Forwarded-Proto</c>/<c>X-Forwarded-Host</c>, so sign-in asks the issuer to send people back
+    /// over https. Headers are trusted from any peer, so only for a frontend reached through the proxy alone.
+    /// </summary>
+    public bool TrustForwardedHeaders { get; set; }
 }

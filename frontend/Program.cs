@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.HttpOverrides;
 using CeleryKube.Frontend;
 using CeleryKube.Frontend.Services;
 using CeleryKube.ServiceDefaults;
@@ -17,6 +18,7 @@ return await ConfigurationGuard.RunAsync("frontend", async () =>
     builder.Services.AddRazorPages();
 
     var app = builder.Build();
+    if (options.TrustForwardedHeaders) app.UseForwardedHeaders(ForwardedFromAnyProxy());
     app.UseSecurityHeaders();
     app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandlingPath = "/Error", StatusCodeSelector = PageProblem.HttpStatus });
     app.UseStatusCodePagesWithReExecute("/Error");
@@ -34,3 +36,12 @@ return await ConfigurationGuard.RunAsync("frontend", async () =>
     await app.RunAsync();
     return 0;
 });
+
+static ForwardedHeadersOptions ForwardedFromAnyProxy()
+{
+    var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost };
+    // The proxy's address is not known in advance (an Ingress controller's pods come and go).
+    forwarded.KnownIPNetworks.Clear();
+    forwarded.KnownProxies.Clear();
+    return forwarded;
+}

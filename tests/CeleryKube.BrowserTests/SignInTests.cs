@@ -31,7 +31,13 @@ public sealed class SignInStack : IAsyncLifetime
             Workers = [("small", 1)],
             WithFrontend = true,
             TaskServiceSettings = new Dictionary<string, string>(shared) { ["Auth__Audience"] = TestOidcIssuer.ApiAudience },
-            FrontendSettings = new Dictionary<string, string>(shared) { ["Auth__ClientId"] = "celerykube-web", ["Auth__ClientSecret"] = "web-secret" },
+            FrontendSettings = new Dictionary<string, string>(shared)
+            {
+                ["Auth__ClientId"] = "celerykube-web",
+                ["Auth__ClientSecret"] = "web-secret",
+                // As components/sign-in sets it: behind an Ingress that ends TLS.
+                ["Frontend__TrustForwardedHeaders"] = "true",
+            },
         });
     }
 
@@ -96,5 +102,18 @@ public sealed partial class SignInTests(BrowserStackFixture browser, SignInStack
         Assert.NotEqual(HttpStatusCode.OK, events.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/metrics")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Behind_a_proxy_that_ends_tls_the_issuer_is_asked_to_send_people_back_over_https()
+    {
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(fx.Stack.FrontendUrl!) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/Tasks");
+        request.Headers.Add("X-Forwarded-Proto", "https");
+        request.Headers.Add("X-Forwarded-Host", "celerykube.example.com");
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var query = System.Web.HttpUtility.ParseQueryString(response.Headers.Location!.Query);
+        Assert.StartsWith("https://", query["redirect_uri"]);
     }
 }

@@ -572,6 +572,9 @@ public sealed class ManifestTests
         var web = settings["frontend"];
         Assert.False(string.IsNullOrWhiteSpace(web.GetValueOrDefault("Auth__ClientId").Value), $"{render}: the frontend has no Auth__ClientId");
         Assert.NotNull(Yaml.At(web["Auth__ClientSecret"].Env, "valueFrom", "secretKeyRef"));
+        // Behind the TLS-ending Ingress the issuer must be asked to send people back over https.
+        Assert.True(web.TryGetValue("Frontend__TrustForwardedHeaders", out var forwarded) && forwarded.Value == "true",
+            $"{render}: the frontend ignores X-Forwarded-Proto, so its sign-in redirect URI would be http://");
     }
 
     private static void AssertPinned(string render, string? image) =>

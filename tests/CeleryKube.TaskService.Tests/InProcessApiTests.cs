@@ -192,6 +192,33 @@ public abstract class InProcessApiTests(InProcessTaskService app)
     }
 
     [Fact]
+    public async Task Cluster_status_counts_each_workers_running_and_failed_tasks_from_the_store()
+    {
+        var workerId = "counted-" + Guid.NewGuid().ToString("N")[..8];
+        // The heartbeat says it is idle and has processed nothing: the counts below come from the store.
+        await app.Sink.HeartbeatAsync(new HeartbeatRequest { WorkerId = workerId, Queue = TaskQueue.Small, Concurrency = 3 }, app.Auth);
+        var claims = new List<(string Id, StartTaskResponse Claim)>();
+        foreach (var text in new[] { "runs on", "fails on", "also runs on" })
+        {
+            var task = await app.SubmitAsync(text, workerId);
+            claims.Add((task.Id, await app.Sink.StartTaskAsync(new StartTaskRequest { TaskId = task.Id, WorkerId = workerId }, app.Auth)));
+        }
+        var (failedId, failedClaim) = claims[1];
+        Assert.True((await app.Sink.CompleteTaskAsync(new CompleteTaskRequest
+        {
+            TaskId = failedId, Attempt = failedClaim.Attempt, ClaimToken = failedClaim.ClaimToken, Error = "boom",
+        }, app.Auth)).Applied);
+
+        var status = await app.Tasks.GetClusterStatusAsync(new GetClusterStatusRequest());
+        var worker = Assert.Single(status.Workers, w => w.WorkerId == workerId);
+        Assert.Equal(0, worker.Active);
+        Assert.Equal(2, worker.Running);
+        Assert.Equal(1, worker.Failed);
+        // Every worker's running tasks are part of the RUNNING count of the same reply.
+        Assert.True(status.StateCounts.Single(c => c.State == TaskState.Running).Count >= status.Workers.Sum(w => w.Running));
+    }
+
+    [Fact]
     public async Task Invalid_result_sink_calls_name_the_field()
     {
         AssertFieldViolation(await Refused(() => app.Sink.StartTaskAsync(new StartTaskRequest { TaskId = "x", WorkerId = "w" }, app.Auth).ResponseAsync, StatusCode.InvalidArgument), "task_id");

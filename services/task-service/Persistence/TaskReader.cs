@@ -92,12 +92,22 @@ public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
             .OrderBy(w => w.Queue).ThenBy(w => w.WorkerId).ToListAsync(cancellationToken);
     }
 
-    /// <summary>How many tasks are in each state.</summary>
-    public async Task<Dictionary<TaskState, int>> StateCountsAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// How many tasks are in each state, and how many RUNNING and FAILED ones each worker holds,
+    /// from one query, so a worker's running count always adds up to the RUNNING count shown beside it.
+    /// </summary>
+    public async Task<StoreCounts> CountsAsync(CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Tasks.GroupBy(t => t.State).Select(g => new { g.Key, Count = g.Count() })
-            .ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
+        var groups = await db.Tasks
+            .GroupBy(t => new { t.State, Worker = t.State == TaskState.Running || t.State == TaskState.Failed ? t.WorkerId : null })
+            .Select(g => new { g.Key.State, g.Key.Worker, Count = g.Count() })
+            .ToListAsync(cancellationToken);
+        Dictionary<string, int> ByWorker(TaskState state) =>
+            groups.Where(g => g.State == state && g.Worker is not null).ToDictionary(g => g.Worker!, g => g.Count);
+        return new StoreCounts(
+            groups.GroupBy(g => g.State).ToDictionary(g => g.Key, g => g.Sum(x => x.Count)),
+            ByWorker(TaskState.Running), ByWorker(TaskState.Failed));
     }
 
     /// <summary>Tasks that finished since <paramref name="sinceMs"/>, counted per time bucket, queue and success.</summary>
@@ -126,6 +136,9 @@ public sealed record PendingJob(long OutboxId, string TaskId, TaskQueue Queue, L
     /// <summary>Characters of text this job holds in memory.</summary>
     public long Chars => (TextA?.Length ?? 0) + (TextB?.Length ?? 0);
 }
+
+/// <summary>Tasks per state, and RUNNING and FAILED tasks per worker id, read together.</summary>
+public sealed record StoreCounts(Dictionary<TaskState, int> ByState, Dictionary<string, int> RunningByWorker, Dictionary<string, int> FailedByWorker);
 
 /// <summary>Finished tasks in one throughput bucket.</summary>
 public sealed record FinishedCount(long Bucket, TaskQueue Queue, bool Succeeded, int Count);

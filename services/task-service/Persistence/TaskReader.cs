@@ -22,24 +22,27 @@ public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
     }
 
     /// <summary>
-    /// One page of task summaries (<see cref="TaskSummaries"/>), newest first, filtered by state and
-    /// queue, starting after <paramref name="after"/> (the (created, id) of the previous page's last
-    /// task); and, when <paramref name="countTotal"/>, the filter's total (a count over every matching row).
+    /// One page of task summaries (<see cref="TaskSummaries"/>) matching <paramref name="filter"/>,
+    /// newest first (oldest first when the filter says so), starting after <paramref name="after"/>
+    /// (the (created, id) of the previous page's last task); and, when <paramref name="countTotal"/>,
+    /// the filter's total (a count over every matching row).
     /// </summary>
-    public async Task<(List<TaskRecord> Page, int? Total)> ListAsync(IReadOnlyCollection<TaskState> states, TaskQueue queue,
+    public async Task<(List<TaskRecord> Page, int? Total)> ListAsync(TaskListFilter filter,
         (long CreatedAtMs, string Id)? after, int take, bool countTotal, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        IQueryable<TaskRecord> Filtered(IQueryable<TaskRecord> tasks)
-        {
-            if (states.Count > 0) tasks = tasks.Where(t => states.Contains(t.State));
-            return queue == TaskQueue.Unspecified ? tasks : tasks.Where(t => t.Queue == queue);
-        }
-        var page = Filtered(TaskSummaries.Query(db));
+        var page = filter.Apply(TaskSummaries.Query(db));
         if (after is var (createdAtMs, id))
-            page = page.Where(t => t.CreatedAtMs < createdAtMs || (t.CreatedAtMs == createdAtMs && string.Compare(t.Id, id) < 0));
-        var rows = await page.OrderByDescending(t => t.CreatedAtMs).ThenByDescending(t => t.Id).Take(take).ToListAsync(cancellationToken);
-        return (rows, countTotal ? await Filtered(db.Tasks).CountAsync(cancellationToken) : null);
+        {
+            page = filter.OldestFirst
+                ? page.Where(t => t.CreatedAtMs > createdAtMs || (t.CreatedAtMs == createdAtMs && string.Compare(t.Id, id) > 0))
+                : page.Where(t => t.CreatedAtMs < createdAtMs || (t.CreatedAtMs == createdAtMs && string.Compare(t.Id, id) < 0));
+        }
+        var ordered = filter.OldestFirst
+            ? page.OrderBy(t => t.CreatedAtMs).ThenBy(t => t.Id)
+            : page.OrderByDescending(t => t.CreatedAtMs).ThenByDescending(t => t.Id);
+        var rows = await ordered.Take(take).ToListAsync(cancellationToken);
+        return (rows, countTotal ? await filter.Apply(db.Tasks).CountAsync(cancellationToken) : null);
     }
 
     /// <summary>
@@ -119,6 +122,29 @@ public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
             .GroupBy(t => new { Bucket = t.FinishedAtMs!.Value / bucketMs, t.Queue, Succeeded = t.State == TaskState.Succeeded })
             .Select(g => new FinishedCount(g.Key.Bucket, g.Key.Queue, g.Key.Succeeded, g.Count()))
             .ToListAsync(cancellationToken);
+    }
+}
+
+/// <summary>Which tasks ListTasks returns, and in which order.</summary>
+/// <param name="States">Only these states; empty for every state.</param>
+/// <param name="Queue">Only this queue; unspecified for both.</param>
+/// <param name="IdPrefix">Only ids starting with this (lowercase hex and hyphens, so no LIKE wildcard); empty for every id.</param>
+/// <param name="DeadLettered">Only tasks that failed because the broker dead-lettered their job.</param>
+/// <param name="OldestFirst">Oldest first instead of newest first.</param>
+public sealed record TaskListFilter(IReadOnlyCollection<TaskState> States, TaskQueue Queue, string IdPrefix = "", bool DeadLettered = false, bool OldestFirst = false)
+{
+    /// <summary>Every task, newest first.</summary>
+    public static TaskListFilter All { get; } = new([], TaskQueue.Unspecified);
+
+    /// <summary>The rows of <paramref name="tasks"/> that match.</summary>
+    public IQueryable<TaskRecord> Apply(IQueryable<TaskRecord> tasks)
+    {
+        var states = States;
+        if (states.Count > 0) tasks = tasks.Where(t => states.Contains(t.State));
+        if (Queue != TaskQueue.Unspecified) tasks = tasks.Where(t => t.Queue == Queue);
+        var prefix = IdPrefix;
+        if (prefix.Length > 0) tasks = tasks.Where(t => t.Id.StartsWith(prefix));
+        return DeadLettered ? tasks.Where(TaskRecord.DeadLettered) : tasks;
     }
 }
 

@@ -13,8 +13,6 @@ namespace CeleryKube.BrowserTests;
 [Collection(BrowserCollection.Name)]
 public sealed class FrontendTests(BrowserStackFixture fixture)
 {
-    private static readonly TimeSpan TaskTimeout = TimeSpan.FromSeconds(60);
-
     [Fact]
     public async Task Submitting_lands_on_the_task_page_which_shows_the_highlighted_result_without_reload()
     {

@@ -12,8 +12,6 @@ namespace CeleryKube.BrowserTests;
 [Collection(BrowserCollection.Name)]
 public sealed class TaskListSearchTests(BrowserStackFixture fixture)
 {
-    private static readonly TimeSpan TaskTimeout = TimeSpan.FromSeconds(60);
-
     [Fact]
     public async Task Searching_by_the_start_of_an_id_finds_the_task_and_the_created_column_sorts_both_ways()
     {

@@ -1,11 +1,12 @@
 using CeleryKube.Frontend.Services;
 using CeleryKube.Protos.V1;
+using Grpc.Core;
 using Microsoft.AspNetCore.Mvc;
 using TaskServiceClient = CeleryKube.Protos.V1.TaskService.TaskServiceClient;
 
 namespace CeleryKube.Frontend.Pages;
 
-/// <summary>The task list: newest first, paged, filtered by state and queue, updated live by site.js.</summary>
+/// <summary>The task list: newest or oldest first, paged, searched by id, filtered by state and queue, updated live by site.js.</summary>
 public sealed class TasksModel(TaskServiceClient client) : TaskServicePageModel
 {
     public const int PageSize = 25;
@@ -17,6 +18,20 @@ public sealed class TasksModel(TaskServiceClient client) : TaskServicePageModel
     /// <summary>Queue filter (<c>small</c> or <c>large</c>); empty for both.</summary>
     [BindProperty(SupportsGet = true)]
     public string? Queue { get; set; }
+
+    /// <summary>Search: the start of a task id; empty for every task.</summary>
+    [BindProperty(SupportsGet = true, Name = "id")]
+    public string? IdPrefix { get; set; }
+
+    /// <summary><c>oldest</c> for oldest first; anything else is newest first.</summary>
+    [BindProperty(SupportsGet = true)]
+    public string? Sort { get; set; }
+
+    /// <summary>True when the list runs oldest first.</summary>
+    public bool OldestFirst => Sort == "oldest";
+
+    /// <summary>Why TaskService refused the search, shown next to the search field.</summary>
+    public string? SearchError { get; private set; }
 
     /// <summary>Where this page starts (the previous page's next-page token).</summary>
     [BindProperty(SupportsGet = true)]
@@ -37,19 +52,35 @@ public sealed class TasksModel(TaskServiceClient client) : TaskServicePageModel
         return Tasks is null ? StatusCode(StatusCodes.Status503ServiceUnavailable) : Partial("_TaskRows", this);
     }
 
-    private Task<ListTasksResponse?> LoadAsync()
+    /// <summary>The route values that keep this list's search, filters and order (for pager links).</summary>
+    public Dictionary<string, string> RouteValues(string? pageToken = null, string? sort = null) =>
+        new[] { ("state", State), ("queue", Queue), ("id", IdPrefix), ("sort", sort ?? Sort), ("pageToken", pageToken) }
+            .Where(p => !string.IsNullOrEmpty(p.Item2)).ToDictionary(p => p.Item1, p => p.Item2!);
+
+    private async Task<ListTasksResponse?> LoadAsync()
     {
         var request = new ListTasksRequest
         {
             PageSize = PageSize,
             PageToken = PageToken ?? "",
             Queue = TaskDisplay.ParseQueue(Queue),
+            IdPrefix = IdPrefix?.Trim() ?? "",
+            OldestFirst = OldestFirst,
             IncludeTotalSize = true, // the page shows "N task(s) match"
         };
         if (TaskDisplay.ParseState(State) is { } state)
         {
             request.States.Add(state);
         }
-        return CallAsync(async () => await client.ListTasksAsync(request, cancellationToken: HttpContext.RequestAborted));
+        try
+        {
+            return await CallAsync(async () => await client.ListTasksAsync(request, cancellationToken: HttpContext.RequestAborted));
+        }
+        catch (RpcException ex) when (ex.StatusCode == Grpc.Core.StatusCode.InvalidArgument && ex.FieldViolations().Any(v => v.Field == "id_prefix"))
+        {
+            // TaskService owns the rule for what an id looks like; its words go next to the field.
+            SearchError = ex.FieldViolations().First(v => v.Field == "id_prefix").Description;
+            return new ListTasksResponse();
+        }
     }
 }

@@ -61,6 +61,10 @@ public static class TaskDisplay
     public static string FormatDateTime(Timestamp? time) =>
         time is null ? "\u2014" : time.ToDateTime().ToString("yyyy-MM-dd HH:mm:ss");
 
+    /// <summary>How long before <paramref name="now"/> something happened, e.g. <c>3.0 s ago</c>; <c>never</c> when unset.</summary>
+    public static string Ago(Timestamp? time, DateTimeOffset now) =>
+        time is null ? "never" : Format(now - time.ToDateTimeOffset()) + " ago";
+
     /// <summary>ISO 8601 for a <c>&lt;time datetime&gt;</c> attribute.</summary>
     public static string Iso(Timestamp? time) => time is null ? "" : time.ToDateTime().ToString("O");
 

@@ -13,8 +13,6 @@ namespace CeleryKube.BrowserTests;
 [Collection(BrowserCollection.Name)]
 public sealed class FrontendTests(BrowserStackFixture fixture)
 {
-    private static readonly TimeSpan TaskTimeout = TimeSpan.FromSeconds(60);
-
     [Fact]
     public async Task Submitting_lands_on_the_task_page_which_shows_the_highlighted_result_without_reload()
     {
@@ -70,6 +68,18 @@ public sealed class FrontendTests(BrowserStackFixture fixture)
         await Expect(cluster.Locator("#workers tr[data-worker-queue='large'] td[data-label='Running']")).ToHaveTextAsync("1 / 1");
         await Expect(cluster.Locator(".state-counts a[href$='state=running'] strong")).ToHaveTextAsync("1");
 
+        // Clicking the busy worker shows what it is running, linked to the task.
+        await cluster.Locator("#workers tr[data-worker-queue='large'] td[data-label='Worker'] a").ClickAsync();
+        await Expect(cluster.Locator("h1")).ToContainTextAsync("Worker");
+        await Expect(cluster.Locator("[data-fact='queue']")).ToHaveTextAsync("large");
+        await Expect(cluster.Locator("[data-fact='running']")).ToHaveTextAsync("1 / 1");
+        await Expect(cluster.Locator("#worker-tasks li")).ToHaveCountAsync(1);
+        await Expect(cluster.Locator($"#worker-tasks a[href='/Tasks/{blocker}']")).ToBeVisibleAsync();
+        await Expect(cluster.Locator("#worker-control-note")).ToContainTextAsync("not reachable from this page");
+        await fixture.ScreenshotAsync(cluster, "worker-busy");
+        await cluster.Locator($"#worker-tasks a[href='/Tasks/{blocker}']").ClickAsync();
+        await Expect(cluster.Locator("#task-state")).ToHaveTextAsync("RUNNING");
+
         await blockerPage.GetByRole(AriaRole.Button, new() { Name = "Cancel task" }).ClickAsync();
         await Expect(blockerPage.Locator("#task-state")).ToHaveTextAsync("CANCELLED", new() { Timeout = 60_000 });
         Assert.Equal(TaskState.Cancelled, (await fixture.Stack.WaitForFinalAsync(blocker)).State);
@@ -101,6 +111,27 @@ public sealed class FrontendTests(BrowserStackFixture fixture)
         await Expect(worker.Locator("td[data-label='Running']")).ToHaveTextAsync("0 / 1", new() { Timeout = 2_000 });
         await Expect(page.Locator(".state-counts a[href$='state=running'] strong")).ToHaveTextAsync("0");
         await Expect(page.Locator("#queues tr[data-queue='lcs.large']")).ToBeVisibleAsync();
+
+        await worker.Locator("td[data-label='Worker'] a").ClickAsync();
+        await Expect(page.Locator("[data-fact='running']")).ToHaveTextAsync("0 / 1");
+        await Expect(page.Locator("#worker-tasks")).ToHaveCountAsync(0);
+        await Expect(page.GetByText("Idle: no task is running here.")).ToBeVisibleAsync();
+        // The worker's heartbeat counts the finished task within one heartbeat interval.
+        var deadline = DateTime.UtcNow + TaskTimeout;
+        while (await page.Locator("[data-fact='processed']").TextContentAsync() is { } processed && processed.StartsWith("0 "))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the worker page never counted the processed task");
+            await page.ReloadAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_worker_that_is_not_heartbeating_gets_a_404_page_that_says_so()
+    {
+        var page = await fixture.NewPageAsync();
+        var response = await page.GotoAsync("/Worker?id=" + Uri.EscapeDataString("no-such-worker-42"));
+        Assert.Equal(404, response!.Status);
+        await Expect(page.Locator("#worker-unknown")).ToContainTextAsync("has sent a heartbeat recently");
     }
 
     [Fact]

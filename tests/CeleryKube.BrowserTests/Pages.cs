@@ -48,6 +48,9 @@ internal static partial class Pages
         }
     }
 
+    /// <summary>How long a test waits for a task to get somewhere on the shared stack.</summary>
+    public static readonly TimeSpan TaskTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>A random lower-case text.</summary>
     public static string RandomText(int length, int seed)
     {

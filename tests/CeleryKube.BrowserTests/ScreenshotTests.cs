@@ -26,6 +26,12 @@ public sealed class ScreenshotTests(BrowserStackFixture fixture)
             Assert.True(await SidewaysOverflowAsync(page) == 0, $"{path} scrolls sideways at {width} px");
         }
 
+        await page.GotoAsync("/Cluster");
+        await page.Locator("#workers td[data-label='Worker'] a").First.ClickAsync();
+        await Expect(page.Locator("#worker-facts")).ToBeVisibleAsync();
+        await fixture.ScreenshotAsync(page, $"worker-{name}");
+        Assert.True(await SidewaysOverflowAsync(page) == 0, $"the worker page scrolls sideways at {width} px");
+
         await page.GotoAsync("/Tasks");
         await page.Locator($"tr[data-task-id='{id}'] input[type=checkbox]").CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Delete selected" }).ClickAsync();

@@ -1,5 +1,8 @@
 using CeleryKube.Protos.V1;
+using CeleryKube.TaskService.Domain;
+using CeleryKube.TaskService.Persistence;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using static CeleryKube.TaskService.Tests.RpcAssert;
 
 namespace CeleryKube.TaskService.Tests;
@@ -85,6 +88,69 @@ public abstract class InProcessApiTests(InProcessTaskService app)
         AssertFieldViolation(await Refused(() => app.Tasks.ListTasksAsync(new ListTasksRequest { PageToken = "garbage" }).ResponseAsync, StatusCode.InvalidArgument), "page_token");
         AssertFieldViolation(await Refused(() => app.Tasks.ListTasksAsync(new ListTasksRequest { PageSize = 5000 }).ResponseAsync, StatusCode.InvalidArgument), "page_size");
         AssertFieldViolation(await Refused(() => app.Tasks.ListTasksAsync(new ListTasksRequest { States = { (TaskState)77 } }).ResponseAsync, StatusCode.InvalidArgument), "states");
+    }
+
+    [Fact]
+    public async Task List_sorts_both_ways_with_tokens_for_its_own_order_and_filters_by_id_prefix()
+    {
+        var marker = Guid.NewGuid().ToString("N")[..6];
+        var mine = new List<string>();
+        for (var i = 0; i < 5; i++) mine.Add((await app.SubmitAsync($"sort{i}", marker)).Id);
+
+        async Task<List<LcsTask>> AllPages(bool oldestFirst)
+        {
+            var seen = new List<LcsTask>();
+            var token = "";
+            do
+            {
+                var page = await app.Tasks.ListTasksAsync(new ListTasksRequest { PageSize = 2, PageToken = token, OldestFirst = oldestFirst });
+                seen.AddRange(page.Tasks);
+                token = page.NextPageToken;
+            } while (token != "");
+            return seen;
+        }
+        var oldest = await AllPages(oldestFirst: true);
+        var newest = await AllPages(oldestFirst: false);
+        Assert.Equal(oldest.Count, oldest.Select(t => t.Id).Distinct().Count());
+        Assert.Equal(oldest.OrderBy(t => t.CreateTime).Select(t => t.CreateTime), oldest.Select(t => t.CreateTime));
+        Assert.Equal(mine, oldest.Select(t => t.Id).Where(mine.Contains));
+        Assert.Equal(Enumerable.Reverse(mine), newest.Select(t => t.Id).Where(mine.Contains));
+
+        var firstOldest = await app.Tasks.ListTasksAsync(new ListTasksRequest { PageSize = 1, OldestFirst = true });
+        var wrongOrder = await Refused(() => app.Tasks.ListTasksAsync(new ListTasksRequest { PageSize = 1, PageToken = firstOldest.NextPageToken }).ResponseAsync, StatusCode.InvalidArgument);
+        AssertFieldViolation(wrongOrder, "page_token");
+
+        // An id's start finds it, typed in upper case too; its full id finds only it.
+        var target = mine[2];
+        var byPrefix = await app.Tasks.ListTasksAsync(new ListTasksRequest { IdPrefix = target[..8].ToUpperInvariant(), PageSize = 1000, IncludeTotalSize = true });
+        Assert.Contains(byPrefix.Tasks, t => t.Id == target);
+        Assert.All(byPrefix.Tasks, t => Assert.StartsWith(target[..8], t.Id));
+        Assert.Equal(byPrefix.Tasks.Count, byPrefix.TotalSize);
+        var exact = await app.Tasks.ListTasksAsync(new ListTasksRequest { IdPrefix = target });
+        Assert.Equal([target], exact.Tasks.Select(t => t.Id));
+        Assert.Empty((await app.Tasks.ListTasksAsync(new ListTasksRequest { IdPrefix = target, States = { TaskState.Succeeded } })).Tasks);
+        AssertFieldViolation(await Refused(() => app.Tasks.ListTasksAsync(new ListTasksRequest { IdPrefix = "ab%" }).ResponseAsync, StatusCode.InvalidArgument), "id_prefix");
+        AssertFieldViolation(await Refused(() => app.Tasks.ListTasksAsync(new ListTasksRequest { IdPrefix = target + "0" }).ResponseAsync, StatusCode.InvalidArgument), "id_prefix");
+    }
+
+    [Fact]
+    public async Task The_dead_lettered_filter_lists_only_tasks_failed_by_the_dead_letter_queue()
+    {
+        var deadLettered = await app.SubmitAsync("dead", "lettered");
+        await app.Services.GetRequiredService<TaskStore>().FailDeadLetteredAsync(deadLettered.Id,
+            TaskRecord.DeadLetteredErrorPrefix + "lcs.small: delivered more than 3 times without completing", CancellationToken.None);
+        var failedByWorker = await app.SubmitAsync("failed", "by its worker");
+        var claim = await app.Sink.StartTaskAsync(new StartTaskRequest { TaskId = failedByWorker.Id, WorkerId = "w" }, app.Auth);
+        await app.Sink.CompleteTaskAsync(new CompleteTaskRequest { TaskId = failedByWorker.Id, Attempt = claim.Attempt, ClaimToken = claim.ClaimToken, Error = "boom" }, app.Auth);
+
+        var dead = await app.Tasks.ListTasksAsync(new ListTasksRequest { DeadLettered = true, PageSize = 1000, IncludeTotalSize = true });
+        var listed = Assert.Single(dead.Tasks, t => t.Id == deadLettered.Id);
+        Assert.Equal(TaskState.Failed, listed.State);
+        Assert.StartsWith("dead-lettered from lcs.small", listed.Error);
+        Assert.DoesNotContain(dead.Tasks, t => t.Id == failedByWorker.Id);
+        Assert.All(dead.Tasks, t => Assert.Equal(TaskState.Failed, t.State));
+        Assert.Equal(dead.Tasks.Count, dead.TotalSize);
+        Assert.Empty((await app.Tasks.ListTasksAsync(new ListTasksRequest { DeadLettered = true, Queue = TaskQueue.Large, IdPrefix = deadLettered.Id })).Tasks);
     }
 
     [Fact]
@@ -189,6 +255,33 @@ public abstract class InProcessApiTests(InProcessTaskService app)
             TaskId = task.Id, Attempt = claim.Attempt, ClaimToken = claim.ClaimToken, Result = real,
         }, app.Auth)).Applied);
         Assert.Equal(real, (await app.Tasks.GetTaskAsync(new GetTaskRequest { Id = task.Id })).Task.Result);
+    }
+
+    [Fact]
+    public async Task Cluster_status_counts_each_workers_running_and_failed_tasks_from_the_store()
+    {
+        var workerId = "counted-" + Guid.NewGuid().ToString("N")[..8];
+        // The heartbeat says it is idle and has processed nothing: the counts below come from the store.
+        await app.Sink.HeartbeatAsync(new HeartbeatRequest { WorkerId = workerId, Queue = TaskQueue.Small, Concurrency = 3 }, app.Auth);
+        var claims = new List<(string Id, StartTaskResponse Claim)>();
+        foreach (var text in new[] { "runs on", "fails on", "also runs on" })
+        {
+            var task = await app.SubmitAsync(text, workerId);
+            claims.Add((task.Id, await app.Sink.StartTaskAsync(new StartTaskRequest { TaskId = task.Id, WorkerId = workerId }, app.Auth)));
+        }
+        var (failedId, failedClaim) = claims[1];
+        Assert.True((await app.Sink.CompleteTaskAsync(new CompleteTaskRequest
+        {
+            TaskId = failedId, Attempt = failedClaim.Attempt, ClaimToken = failedClaim.ClaimToken, Error = "boom",
+        }, app.Auth)).Applied);
+
+        var status = await app.Tasks.GetClusterStatusAsync(new GetClusterStatusRequest());
+        var worker = Assert.Single(status.Workers, w => w.WorkerId == workerId);
+        Assert.Equal(0, worker.Active);
+        Assert.Equal(2, worker.Running);
+        Assert.Equal(1, worker.Failed);
+        // Every worker's running tasks are part of the RUNNING count of the same reply.
+        Assert.True(status.StateCounts.Single(c => c.State == TaskState.Running).Count >= status.Workers.Sum(w => w.Running));
     }
 
     [Fact]

@@ -46,7 +46,7 @@ public sealed class ReplicaStoreTests
             Assert.Single(both, o => o.Created);
             Assert.Equal(key, both[0].Task.IdempotencyKey);
         }
-        var (_, total) = await b.Reader.ListAsync([], TaskQueue.Unspecified, null, 100, countTotal: true, CancellationToken.None);
+        var (_, total) = await b.Reader.ListAsync(TaskListFilter.All, null, 100, countTotal: true, CancellationToken.None);
         Assert.Equal(keys.Count, total);
 
         static Task<SubmitOutcome> Submit(InProcessStore s, string key) =>

@@ -35,12 +35,16 @@ public sealed class RoutingAndCountingTests
     }
 
     [Fact]
-    public void Page_tokens_round_trip_and_garbage_is_invalid_argument()
+    public void Page_tokens_round_trip_in_their_own_order_and_garbage_is_invalid_argument()
     {
         var id = Guid.NewGuid().ToString();
-        Assert.Equal((1234L, id), PageToken.Decode(PageToken.Encode(1234, id)));
-        var error = Assert.Throws<RpcException>(() => PageToken.Decode("not a token"));
+        Assert.Equal((1234L, id), PageToken.Decode(PageToken.Encode(1234, id, oldestFirst: false), oldestFirst: false));
+        Assert.Equal((1234L, id), PageToken.Decode(PageToken.Encode(1234, id, oldestFirst: true), oldestFirst: true));
+        var error = Assert.Throws<RpcException>(() => PageToken.Decode("not a token", oldestFirst: false));
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        var otherOrder = Assert.Throws<RpcException>(() => PageToken.Decode(PageToken.Encode(1234, id, oldestFirst: true), oldestFirst: false));
+        Assert.Equal(StatusCode.InvalidArgument, otherOrder.StatusCode);
+        Assert.Contains("oldest first", otherOrder.Status.Detail);
     }
 
     [Theory]

@@ -68,14 +68,15 @@
     setProgress(progress, row.progress);
   }
 
-  // Task list: known rows are patched in place; a new task matching the filter is added on top
-  // of the first page. Only after an outage (events missed) are the rows fetched again.
+  // Task list: known rows are patched in place; a new task matching the filter and search is
+  // added on top of the first page of a newest-first list. Only after an outage (events missed)
+  // are the rows fetched again.
   const table = document.querySelector("[data-live-tasks]");
   if (table) {
     const tbody = table.tBodies[0];
     const template = document.getElementById("task-row-template");
     const total = document.getElementById("task-total");
-    const { firstPage, stateFilter, queueFilter } = table.dataset;
+    const { firstPage, stateFilter, queueFilter, idFilter, sort } = table.dataset;
     const pageSize = Number(table.dataset.pageSize);
 
     async function refetchRows() {
@@ -91,8 +92,10 @@
     }
 
     function addRow(row) {
-      if (firstPage !== "true") return;
+      // Oldest first, a new task belongs on the last page: it shows there on the next visit.
+      if (firstPage !== "true" || sort === "oldest") return;
       if ((stateFilter && row.state !== stateFilter) || (queueFilter && row.queue !== queueFilter)) return;
+      if (idFilter && !row.id.startsWith(idFilter)) return;
       const newest = tbody.querySelector("tr[data-task-id]");
       // An older task changed: its place is further down the list, not on top.
       if (newest && newest.dataset.created > row.createdIso) return;

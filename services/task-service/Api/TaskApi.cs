@@ -83,12 +83,12 @@ public sealed class TaskApi(
     public override async Task<ListTasksResponse> ListTasks(ListTasksRequest request, ServerCallContext context)
     {
         if (request.PageSize is < 0 or > MaxPageSize) RpcErrors.InvalidArgument("page_size", $"must be between 0 and {MaxPageSize}");
-        var states = ValidStates(request.States);
-        var queue = ValidQueueFilter(request.Queue, "queue");
+        var filter = new TaskListFilter(ValidStates(request.States), ValidQueueFilter(request.Queue, "queue"), ValidIdPrefix(request.IdPrefix),
+            request.DeadLettered, request.OldestFirst);
         var pageSize = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
 
-        (long, string)? after = request.PageToken.Length > 0 ? PageToken.Decode(request.PageToken) : null;
-        var (rows, total) = await reader.ListAsync(states, queue, after, pageSize + 1, request.IncludeTotalSize, context.CancellationToken);
+        (long, string)? after = request.PageToken.Length > 0 ? PageToken.Decode(request.PageToken, filter.OldestFirst) : null;
+        var (rows, total) = await reader.ListAsync(filter, after, pageSize + 1, request.IncludeTotalSize, context.CancellationToken);
         var response = new ListTasksResponse { TotalSize = total ?? 0 };
         var bytes = 0;
         foreach (var row in rows.Take(pageSize))
@@ -102,7 +102,7 @@ public sealed class TaskApi(
         if (rows.Count > response.Tasks.Count)
         {
             var last = rows[response.Tasks.Count - 1];
-            response.NextPageToken = PageToken.Encode(last.CreatedAtMs, last.Id);
+            response.NextPageToken = PageToken.Encode(last.CreatedAtMs, last.Id, filter.OldestFirst);
         }
         return response;
     }
@@ -175,6 +175,14 @@ public sealed class TaskApi(
             if (state == TaskState.Unspecified || !Enum.IsDefined(state)) RpcErrors.InvalidArgument("states", $"unknown state {(int)state}");
         }
         return list;
+    }
+
+    /// <summary>Task ids are printed as lowercase GUIDs; a prefix of one holds nothing a LIKE pattern would read as a wildcard.</summary>
+    private static string ValidIdPrefix(string prefix)
+    {
+        if (prefix.Length > 36 || !prefix.All(c => char.IsAsciiHexDigit(c) || c == '-'))
+            RpcErrors.InvalidArgument("id_prefix", "must be the start of a task id: at most 36 hex digits and hyphens");
+        return prefix.ToLowerInvariant();
     }
 
     private static TaskQueue ValidQueueFilter(TaskQueue queue, string field)

@@ -24,7 +24,7 @@ public sealed class ClusterGauges
                   ?? [],
             description: "Messages ready in each RabbitMQ queue");
         Telemetry.Meter.CreateObservableGauge("celerykube.tasks.running",
-            () => Read(async ct => (int?)(await reader.StateCountsAsync(ct)).GetValueOrDefault(TaskState.Running), logger) is { } running
+            () => Read(async ct => (int?)(await reader.CountsAsync(ct)).ByState.GetValueOrDefault(TaskState.Running), logger) is { } running
                 ? [new Measurement<int>(running)]
                 : Array.Empty<Measurement<int>>(),
             description: "Tasks in RUNNING state");

@@ -34,6 +34,7 @@ public sealed class ClusterStatusReader(
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         var expiredBefore = nowMs - (long)registry.Value.ExpireAfter.TotalMilliseconds;
         var staleBefore = nowMs - (long)LeaseRules.StaleAfter(leases.Value.Duration).TotalMilliseconds;
+        var counts = await reader.CountsAsync(cancellationToken);
         foreach (var w in await reader.WorkersAsync(expiredBefore, cancellationToken))
         {
             response.Workers.Add(new WorkerStatus
@@ -46,11 +47,12 @@ public sealed class ClusterStatusReader(
                 LastHeartbeatTime = TaskMapper.Time(w.LastHeartbeatMs),
                 Stale = w.LastHeartbeatMs < staleBefore,
                 ControlAddress = w.ControlAddress ?? "",
+                Running = counts.RunningByWorker.GetValueOrDefault(w.WorkerId),
+                Failed = counts.FailedByWorker.GetValueOrDefault(w.WorkerId),
             });
         }
 
-        var counts = await reader.StateCountsAsync(cancellationToken);
-        response.StateCounts.AddRange(counts.OrderBy(c => c.Key).Select(c => new StateCount { State = c.Key, Count = c.Value }));
+        response.StateCounts.AddRange(counts.ByState.OrderBy(c => c.Key).Select(c => new StateCount { State = c.Key, Count = c.Value }));
 
         if (historySeconds == 0) return response;
         var bucketMs = (long)BucketWidth.TotalMilliseconds;

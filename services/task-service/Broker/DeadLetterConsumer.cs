@@ -1,5 +1,6 @@
 using CeleryKube.Messaging;
 using CeleryKube.Protos.V1;
+using CeleryKube.TaskService.Domain;
 using CeleryKube.TaskService.Options;
 using CeleryKube.TaskService.Persistence;
 using Microsoft.Extensions.Options;
@@ -67,12 +68,12 @@ public sealed class DeadLetterConsumer(
     {
         var why = MessageTraceContext.HeaderText(headers, "x-first-death-reason") ?? "unknown";
         var queue = MessageTraceContext.HeaderText(headers, "x-first-death-queue") ?? "its queue";
-        return why switch
+        return TaskRecord.DeadLetteredErrorPrefix + queue + (why switch
         {
-            "delivery_limit" => $"dead-lettered from {queue}: delivered more than {declared.Value.DeliveryLimit} times without completing (RabbitMq__DeliveryLimit); each attempt's worker stopped before reporting",
-            "rejected" => $"dead-lettered from {queue}: a worker rejected the job message as unreadable",
-            "expired" => $"dead-lettered from {queue}: the job message expired",
-            _ => $"dead-lettered from {queue} ({why})",
-        };
+            "delivery_limit" => $": delivered more than {declared.Value.DeliveryLimit} times without completing (RabbitMq__DeliveryLimit); each attempt's worker stopped before reporting",
+            "rejected" => ": a worker rejected the job message as unreadable",
+            "expired" => ": the job message expired",
+            _ => $" ({why})",
+        });
     }
 }

@@ -93,6 +93,13 @@ public sealed class TaskRecord
     private static readonly Func<TaskState, bool> NeedsPublishingFor = NeedsPublishingState.Compile();
     private static readonly Func<TaskRecord, long, bool> LeaseLapsedFor = LeaseLapsedAt.Compile();
 
+    /// <summary>How the error of a task whose job message the broker dead-lettered starts.</summary>
+    public const string DeadLetteredErrorPrefix = "dead-lettered from ";
+
+    /// <summary>Tasks that failed because the broker dead-lettered their job message, for queries.</summary>
+    public static Expression<Func<TaskRecord, bool>> DeadLettered { get; } =
+        t => t.State == TaskState.Failed && t.Error != null && t.Error.StartsWith(DeadLetteredErrorPrefix);
+
     /// <summary>Tasks in a final state, for queries.</summary>
     public static Expression<Func<TaskRecord, bool>> Finished { get; } = StateExpressions.OnState(FinalState);
 

@@ -22,24 +22,27 @@ public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
     }
 
     /// <summary>
-    /// One page of task summaries (<see cref="TaskSummaries"/>), newest first, filtered by state and
-    /// queue, starting after <paramref name="after"/> (the (created, id) of the previous page's last
-    /// task); and, when <paramref name="countTotal"/>, the filter's total (a count over every matching row).
+    /// One page of task summaries (<see cref="TaskSummaries"/>) matching <paramref name="filter"/>,
+    /// newest first (oldest first when the filter says so), starting after <paramref name="after"/>
+    /// (the (created, id) of the previous page's last task); and, when <paramref name="countTotal"/>,
+    /// the filter's total (a count over every matching row).
     /// </summary>
-    public async Task<(List<TaskRecord> Page, int? Total)> ListAsync(IReadOnlyCollection<TaskState> states, TaskQueue queue,
+    public async Task<(List<TaskRecord> Page, int? Total)> ListAsync(TaskListFilter filter,
         (long CreatedAtMs, string Id)? after, int take, bool countTotal, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        IQueryable<TaskRecord> Filtered(IQueryable<TaskRecord> tasks)
-        {
-            if (states.Count > 0) tasks = tasks.Where(t => states.Contains(t.State));
-            return queue == TaskQueue.Unspecified ? tasks : tasks.Where(t => t.Queue == queue);
-        }
-        var page = Filtered(TaskSummaries.Query(db));
+        var page = filter.Apply(TaskSummaries.Query(db));
         if (after is var (createdAtMs, id))
-            page = page.Where(t => t.CreatedAtMs < createdAtMs || (t.CreatedAtMs == createdAtMs && string.Compare(t.Id, id) < 0));
-        var rows = await page.OrderByDescending(t => t.CreatedAtMs).ThenByDescending(t => t.Id).Take(take).ToListAsync(cancellationToken);
-        return (rows, countTotal ? await Filtered(db.Tasks).CountAsync(cancellationToken) : null);
+        {
+            page = filter.OldestFirst
+                ? page.Where(t => t.CreatedAtMs > createdAtMs || (t.CreatedAtMs == createdAtMs && string.Compare(t.Id, id) > 0))
+                : page.Where(t => t.CreatedAtMs < createdAtMs || (t.CreatedAtMs == createdAtMs && string.Compare(t.Id, id) < 0));
+        }
+        var ordered = filter.OldestFirst
+            ? page.OrderBy(t => t.CreatedAtMs).ThenBy(t => t.Id)
+            : page.OrderByDescending(t => t.CreatedAtMs).ThenByDescending(t => t.Id);
+        var rows = await ordered.Take(take).ToListAsync(cancellationToken);
+        return (rows, countTotal ? await filter.Apply(db.Tasks).CountAsync(cancellationToken) : null);
     }
 
     /// <summary>
@@ -92,12 +95,22 @@ public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
             .OrderBy(w => w.Queue).ThenBy(w => w.WorkerId).ToListAsync(cancellationToken);
     }
 
-    /// <summary>How many tasks are in each state.</summary>
-    public async Task<Dictionary<TaskState, int>> StateCountsAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// How many tasks are in each state, and how many RUNNING and FAILED ones each worker holds,
+    /// from one query, so a worker's running count always adds up to the RUNNING count shown beside it.
+    /// </summary>
+    public async Task<StoreCounts> CountsAsync(CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Tasks.GroupBy(t => t.State).Select(g => new { g.Key, Count = g.Count() })
-            .ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
+        var groups = await db.Tasks
+            .GroupBy(t => new { t.State, Worker = t.State == TaskState.Running || t.State == TaskState.Failed ? t.WorkerId : null })
+            .Select(g => new { g.Key.State, g.Key.Worker, Count = g.Count() })
+            .ToListAsync(cancellationToken);
+        Dictionary<string, int> ByWorker(TaskState state) =>
+            groups.Where(g => g.State == state && g.Worker is not null).ToDictionary(g => g.Worker!, g => g.Count);
+        return new StoreCounts(
+            groups.GroupBy(g => g.State).ToDictionary(g => g.Key, g => g.Sum(x => x.Count)),
+            ByWorker(TaskState.Running), ByWorker(TaskState.Failed));
     }
 
     /// <summary>Tasks that finished since <paramref name="sinceMs"/>, counted per time bucket, queue and success.</summary>
@@ -109,6 +122,29 @@ public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
             .GroupBy(t => new { Bucket = t.FinishedAtMs!.Value / bucketMs, t.Queue, Succeeded = t.State == TaskState.Succeeded })
             .Select(g => new FinishedCount(g.Key.Bucket, g.Key.Queue, g.Key.Succeeded, g.Count()))
             .ToListAsync(cancellationToken);
+    }
+}
+
+/// <summary>Which tasks ListTasks returns, and in which order.</summary>
+/// <param name="States">Only these states; empty for every state.</param>
+/// <param name="Queue">Only this queue; unspecified for both.</param>
+/// <param name="IdPrefix">Only ids starting with this (lowercase hex and hyphens, so no LIKE wildcard); empty for every id.</param>
+/// <param name="DeadLettered">Only tasks that failed because the broker dead-lettered their job.</param>
+/// <param name="OldestFirst">Oldest first instead of newest first.</param>
+public sealed record TaskListFilter(IReadOnlyCollection<TaskState> States, TaskQueue Queue, string IdPrefix = "", bool DeadLettered = false, bool OldestFirst = false)
+{
+    /// <summary>Every task, newest first.</summary>
+    public static TaskListFilter All { get; } = new([], TaskQueue.Unspecified);
+
+    /// <summary>The rows of <paramref name="tasks"/> that match.</summary>
+    public IQueryable<TaskRecord> Apply(IQueryable<TaskRecord> tasks)
+    {
+        var states = States;
+        if (states.Count > 0) tasks = tasks.Where(t => states.Contains(t.State));
+        if (Queue != TaskQueue.Unspecified) tasks = tasks.Where(t => t.Queue == Queue);
+        var prefix = IdPrefix;
+        if (prefix.Length > 0) tasks = tasks.Where(t => t.Id.StartsWith(prefix));
+        return DeadLettered ? tasks.Where(TaskRecord.DeadLettered) : tasks;
     }
 }
 
@@ -126,6 +162,9 @@ public sealed record PendingJob(long OutboxId, string TaskId, TaskQueue Queue, L
     /// <summary>Characters of text this job holds in memory.</summary>
     public long Chars => (TextA?.Length ?? 0) + (TextB?.Length ?? 0);
 }
+
+/// <summary>Tasks per state, and RUNNING and FAILED tasks per worker id, read together.</summary>
+public sealed record StoreCounts(Dictionary<TaskState, int> ByState, Dictionary<string, int> RunningByWorker, Dictionary<string, int> FailedByWorker);
 
 /// <summary>Finished tasks in one throughput bucket.</summary>
 public sealed record FinishedCount(long Bucket, TaskQueue Queue, bool Succeeded, int Count);

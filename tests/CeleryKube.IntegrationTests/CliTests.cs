@@ -10,15 +10,19 @@ namespace CeleryKube.IntegrationTests;
 /// <summary>What a command-line user sees with buf curl (a grpcurl-like client) and reflection.</summary>
 public sealed class CliTests(PipelineFixture fx) : IClassFixture<PipelineFixture>
 {
-    private static async Task<string> BufCurl(params string[] args)
+    private static Task<string> BufCurl(params string[] args) =>
+        RunAsync(RepoPaths.Buf, ["curl", "--protocol", "grpc", "--http2-prior-knowledge", .. args]);
+
+    /// <summary>Runs a command line tool as a user would; its stdout, or a failed assertion with all it printed.</summary>
+    private static async Task<string> RunAsync(string file, string[] args)
     {
-        var info = new ProcessStartInfo(RepoPaths.Buf) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "curl", "--protocol", "grpc", "--http2-prior-knowledge" }.Concat(args)) info.ArgumentList.Add(arg);
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args) info.ArgumentList.Add(arg);
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"buf curl {string.Join(' ', args)} failed: {await stderr}");
+        Assert.True(process.ExitCode == 0, $"{Path.GetFileName(file)} {string.Join(' ', args)} failed ({process.ExitCode}): {await stdout} {await stderr}");
         return await stdout;
     }
 
@@ -75,18 +79,8 @@ public sealed class CliTests(PipelineFixture fx) : IClassFixture<PipelineFixture
         var deleted = JsonDocument.Parse(await Shell(lines.Single(l => l.Contains(":delete", StringComparison.Ordinal))));
         Assert.True(deleted.RootElement.GetProperty("deletedCount").GetInt32() >= 1, deleted.RootElement.ToString());
 
-        static async Task<string> Shell(string command)
-        {
-            var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-            info.ArgumentList.Add("-c");
-            info.ArgumentList.Add(command.Replace("curl ", "curl -sS --fail-with-body ", StringComparison.Ordinal));
-            using var process = Process.Start(info)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            Assert.True(process.ExitCode == 0, $"{command} failed ({process.ExitCode}): {await stdout} {await stderr}");
-            return await stdout;
-        }
+        static Task<string> Shell(string command) =>
+            RunAsync("bash", ["-c", command.Replace("curl ", "curl -sS --fail-with-body ", StringComparison.Ordinal)]);
     }
 
     [Fact]

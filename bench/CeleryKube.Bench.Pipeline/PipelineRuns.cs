@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using CeleryKube.Protos.V1;
 using Grpc.Core;
+using CeleryKube.Testing;
 using Grpc.Net.Client;
 
 namespace CeleryKube.Bench.Pipeline;

@@ -25,8 +25,8 @@ if (args.Contains("--flood"))
     Console.WriteLine($"# flood: 300 WatchTasks + 300 SSE, 200 small tasks; load average {File.ReadAllText("/proc/loadavg").Trim()}");
     for (var round = 0; round < rounds; round++)
     {
-        if (compare is not null) flood.Add(await FloodRun.RunAsync("before", compare, 300, 300, 200, TimeSpan.FromMinutes(5)));
-        flood.Add(await FloodRun.RunAsync(compare is null ? "this build" : "after", null, 300, 300, 200, TimeSpan.FromMinutes(5)));
+        if (compare is not null) flood.Add(await FloodRun.RunAsync("before", compare, TimeSpan.FromMinutes(5)));
+        flood.Add(await FloodRun.RunAsync(compare is null ? "this build" : "after", null, TimeSpan.FromMinutes(5)));
         Console.WriteLine(FloodRun.Table(flood.TakeLast(compare is null ? 1 : 2)));
     }
     Console.WriteLine(FloodRun.Table(flood.OrderBy(r => r.Variant)));

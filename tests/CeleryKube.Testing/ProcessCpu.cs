@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace CeleryKube.Bench.Pipeline;
+namespace CeleryKube.Testing;
 
 /// <summary>
 /// CPU time of a process from /proc, so each phase can say how many CPU milliseconds

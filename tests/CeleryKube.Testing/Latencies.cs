@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace CeleryKube.Bench.Pipeline;
+namespace CeleryKube.Testing;
 
 /// <summary>Latency samples in milliseconds and their percentiles.</summary>
 public sealed class Latencies

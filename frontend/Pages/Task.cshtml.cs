@@ -8,26 +8,18 @@ using TaskServiceClient = CeleryKube.Protos.V1.TaskService.TaskServiceClient;
 namespace CeleryKube.Frontend.Pages;
 
 /// <summary>
-/// One task: state, progress, timings, the common substring and Cancel. Small inputs are shown
-/// with the match highlighted in them; large ones are read only when the person asks for them.
+/// One task: state, progress, timings, the common substring in a window of each text (cut by
+/// task-service, whatever the texts' size) and Cancel. The full texts are read only when the
+/// person asks for them.
 /// An unknown or malformed id gets the error page (404 or 400) through the one error mapping.
 /// </summary>
 public sealed class TaskModel(TaskServiceClient client) : TaskServicePageModel
 {
-    /// <summary>Code points shown on each side of the match in the "in context" view.</summary>
-    public const int ContextCodePoints = 120;
-
-    /// <summary>Most code points of a match shown at once.</summary>
-    public const int MaxMatchCodePoints = 600;
-
     /// <summary>Most code points of a text the page renders in full; beyond that it says so.</summary>
     public const int MaxShownCodePoints = 200_000;
 
     /// <summary>Longest input shown without an expander.</summary>
     public const int ShortTextCodePoints = 400;
-
-    /// <summary>Inputs up to this many code points (both together) come with the page; longer ones on request.</summary>
-    public const int InlineTextsCodePoints = 20_000;
 
     /// <summary>The task id from the URL.</summary>
     [BindProperty(SupportsGet = true)]
@@ -37,11 +29,11 @@ public sealed class TaskModel(TaskServiceClient client) : TaskServicePageModel
     [BindProperty(SupportsGet = true)]
     public string? Texts { get; set; }
 
-    /// <summary>The task (with its texts when <see cref="HasTexts"/>); null when the service is down.</summary>
+    /// <summary>The task with the windows around its match; null when the service is down.</summary>
     public LcsTask? Task { get; private set; }
 
-    /// <summary>True when the input texts were read.</summary>
-    public bool HasTexts { get; private set; }
+    /// <summary>The input texts, when the person asked for them and they were read.</summary>
+    public (string TextA, string TextB)? FullTexts { get; private set; }
 
     /// <summary>The time a running task's duration is measured against.</summary>
     public DateTimeOffset Now { get; } = DateTimeOffset.UtcNow;
@@ -77,13 +69,8 @@ public sealed class TaskModel(TaskServiceClient client) : TaskServicePageModel
         return RedirectToPage("/Task", new { id = Id });
     }
 
-    /// <summary>The text around the match, for the "in context" view.</summary>
-    public Highlight InContext(string text, int offset) =>
-        Highlight.Around(text, offset, Task?.Result?.Length ?? 0, ContextCodePoints, MaxMatchCodePoints);
-
-    /// <summary>The common substring on its own (when the texts were not read).</summary>
-    public Highlight MatchAlone(LcsResult result) =>
-        Highlight.Around(result.Substring, 0, result.Length, 0, MaxMatchCodePoints);
+    /// <summary>The match in the window task-service cut from a text of <paramref name="textLength"/> code points.</summary>
+    public Highlight InContext(TextExcerpt excerpt, int textLength) => Highlight.Of(excerpt, Task?.Result?.Length ?? 0, textLength);
 
     /// <summary>The whole text (up to <see cref="MaxShownCodePoints"/>) with the match marked.</summary>
     public Highlight Whole(string text, int offset) =>
@@ -97,20 +84,12 @@ public sealed class TaskModel(TaskServiceClient client) : TaskServicePageModel
 
     private async Task LoadAsync()
     {
-        var basic = await CallAsync(async () => await client.GetTaskAsync(
-            new GetTaskRequest { Id = Id, View = TaskView.Basic }, cancellationToken: HttpContext.RequestAborted));
-        Task = basic?.Task;
-        if (Task is null || !(Texts == "full" || (long)Task.TextALength + Task.TextBLength <= InlineTextsCodePoints))
-        {
-            return;
-        }
-        // TaskService offers both full texts or none; a window around the match needs a new view.
+        var view = await CallAsync(async () => await client.GetTaskAsync(
+            new GetTaskRequest { Id = Id, View = TaskView.MatchContext }, cancellationToken: HttpContext.RequestAborted));
+        Task = view?.Task;
+        if (Task is null || Texts != "full") return;
         var full = await CallAsync(async () => await client.GetTaskAsync(
             new GetTaskRequest { Id = Id, View = TaskView.Full }, cancellationToken: HttpContext.RequestAborted));
-        if (full is not null)
-        {
-            Task = full.Task;
-            HasTexts = true;
-        }
+        if (full is not null) FullTexts = (full.Task.TextA, full.Task.TextB);
     }
 }

@@ -1,4 +1,5 @@
 using CeleryKube.Protos;
+using CeleryKube.Protos.V1;
 namespace CeleryKube.Frontend.Services;
 
 /// <summary>
@@ -24,16 +25,26 @@ public sealed record Highlight(string Before, string Match, int MatchLeftOut, st
         var total = CodePoints.Count(text);
         offset = Math.Clamp(offset, 0, total);
         length = Math.Clamp(length, 0, total - offset);
-
-        var beforeStart = Math.Max(0, offset - context);
-        var before = CodePoints.Slice(text, beforeStart, offset - beforeStart);
-        if (length > maxMatch)
+        var start = Math.Max(0, offset - context);
+        return Of(new TextExcerpt
         {
-            return new Highlight(before, CodePoints.Slice(text, offset, maxMatch), length - maxMatch, "", beforeStart > 0, offset + length < total);
-        }
-        var afterStart = offset + length;
-        var afterLength = Math.Min(context, total - afterStart);
-        var after = CodePoints.Slice(text, afterStart, afterLength);
-        return new Highlight(before, CodePoints.Slice(text, offset, length), 0, after, beforeStart > 0, afterStart + afterLength < total);
+            Start = start,
+            Before = CodePoints.Slice(text, start, offset - start),
+            Match = CodePoints.Slice(text, offset, Math.Min(length, maxMatch)),
+            After = CodePoints.Slice(text, offset + length, context),
+        }, length, total);
+    }
+
+    /// <summary>
+    /// A window task-service cut around a match of <paramref name="matchLength"/> code points in a
+    /// text of <paramref name="textLength"/> (GetTask's TASK_VIEW_MATCH_CONTEXT).
+    /// </summary>
+    public static Highlight Of(TextExcerpt excerpt, int matchLength, int textLength)
+    {
+        var shown = CodePoints.Count(excerpt.Match);
+        var matchEnd = excerpt.Start + CodePoints.Count(excerpt.Before) + matchLength;
+        return shown < matchLength
+            ? new Highlight(excerpt.Before, excerpt.Match, matchLength - shown, "", excerpt.Start > 0, matchEnd < textLength)
+            : new Highlight(excerpt.Before, excerpt.Match, 0, excerpt.After, excerpt.Start > 0, matchEnd + CodePoints.Count(excerpt.After) < textLength);
     }
 }

@@ -197,13 +197,15 @@ public sealed class FrontendTests(BrowserStackFixture fixture)
     }
 
     [Fact]
-    public async Task Large_inputs_are_not_loaded_with_the_page_but_on_request()
+    public async Task A_large_tasks_page_shows_the_match_in_a_window_of_each_text_and_the_texts_only_on_request()
     {
         var shared = "common-core-" + RandomText(50, seed: 11);
+        var headA = RandomText(12_000, seed: 12);
+        var tailB = RandomText(12_000, seed: 13);
         var submitted = await fixture.Stack.Tasks.SubmitLcsAsync(new SubmitLcsRequest
         {
-            TextA = RandomText(12_000, seed: 12) + shared,
-            TextB = shared + RandomText(12_000, seed: 13),
+            TextA = headA + shared + "😀 end of A",
+            TextB = "B starts 😀" + shared + tailB,
             IdempotencyKey = "chosen-by-a-person-42",
         }, deadline: DateTime.UtcNow.AddSeconds(30));
         var id = submitted.Task.Id;
@@ -212,16 +214,22 @@ public sealed class FrontendTests(BrowserStackFixture fixture)
         var page = await fixture.NewPageAsync();
         var response = await page.GotoAsync($"/Tasks/{id}");
         var html = await response!.TextAsync();
-        Assert.DoesNotContain(RandomText(12_000, seed: 12)[..200], html); // the texts were not sent
-        await Expect(page.Locator("#match mark")).ToContainTextAsync(shared);
-        await Expect(page.Locator("#context-a")).ToHaveCountAsync(0);
+        // The 120 code points on each side of the match come with the page; the rest of the texts do not.
+        Assert.DoesNotContain(headA[..200], html);
+        Assert.DoesNotContain(tailB[^200..], html);
+        await Expect(page.Locator("#context-a mark")).ToHaveTextAsync(shared);
+        await Expect(page.Locator("#context-a")).ToHaveTextAsync("…" + headA[^120..] + shared + "😀 end of A");
+        await Expect(page.Locator("#context-b mark")).ToHaveTextAsync(shared);
+        await Expect(page.Locator("#context-b")).ToHaveTextAsync("B starts 😀" + shared + tailB[..120] + "…");
+        await Expect(page.Locator(".input-text")).ToHaveCountAsync(0);
         // A key someone chose is shown.
         await Expect(page.Locator(".facts")).ToContainTextAsync("chosen-by-a-person-42");
         await fixture.ScreenshotAsync(page, "task-large");
 
         await page.Locator("#show-texts").ClickAsync();
-        await Expect(page.Locator("#context-a mark")).ToContainTextAsync(shared);
-        await Expect(page.Locator("#context-b mark")).ToContainTextAsync(shared);
+        await Expect(page.Locator(".input-text").First).ToContainTextAsync(headA[..400]);
+        await Expect(page.Locator("#context-a mark")).ToHaveTextAsync(shared);
+        await Expect(page.Locator("#context-b mark")).ToHaveTextAsync(shared);
     }
 
     [Fact]

@@ -74,6 +74,11 @@ public sealed class TaskApi(
     {
         var id = RpcErrors.RequireTaskId(request.Id);
         if (!Enum.IsDefined(request.View)) RpcErrors.InvalidArgument("view", $"unknown view {(int)request.View}");
+        if (request.View == TaskView.MatchContext)
+        {
+            var (summary, excerpts) = await reader.GetWithMatchContextAsync(id, context.CancellationToken) ?? throw TaskRejection.NotFound(id);
+            return new GetTaskResponse { Task = summary.ToProto(matchContext: excerpts) };
+        }
         var found = await reader.GetAsync(id, request.View == TaskView.Full, context.CancellationToken, summary: request.View == TaskView.Summary)
             ?? throw TaskRejection.NotFound(id);
         return new GetTaskResponse { Task = found.Task.ToProto(found.Input) };

@@ -8,8 +8,8 @@ namespace CeleryKube.TaskService.Api;
 /// <summary>Turns stored rows into wire messages.</summary>
 public static class TaskMapper
 {
-    /// <summary>The task as <see cref="LcsTask"/>; the texts only when <paramref name="input"/> is given.</summary>
-    public static LcsTask ToProto(this TaskRecord t, TaskInput? input = null)
+    /// <summary>The task as <see cref="LcsTask"/>; the texts only when <paramref name="input"/> is given, the windows around the match only when <paramref name="matchContext"/> is.</summary>
+    public static LcsTask ToProto(this TaskRecord t, TaskInput? input = null, MatchExcerpts? matchContext = null)
     {
         var task = new LcsTask
         {
@@ -45,8 +45,14 @@ public static class TaskMapper
             task.TextA = input.TextA;
             task.TextB = input.TextB;
         }
+        if (matchContext is not null)
+        {
+            task.MatchContext = new MatchContext { TextA = Excerpt(matchContext.TextA), TextB = Excerpt(matchContext.TextB) };
+        }
         return task;
     }
+
+    private static TextExcerpt Excerpt(TextExcerptRow row) => new() { Start = row.Start, Before = row.Before, Match = row.Match, After = row.After };
 
     /// <summary>Unix milliseconds as a protobuf timestamp.</summary>
     public static Timestamp Time(long unixMs) => Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(unixMs));

@@ -22,6 +22,29 @@ public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
     }
 
     /// <summary>
+    /// A task as a <see cref="TaskSummaries">summary</see>, with the <see cref="MatchWindow">window</see>
+    /// of each text around its match when it SUCCEEDED with a non-empty match; null for an unknown
+    /// task. The windows are cut by the database (SQL substr counts code points), so however long
+    /// the texts are, only the windows are read.
+    /// </summary>
+    public async Task<(TaskRecord Task, MatchExcerpts? Excerpts)?> GetWithMatchContextAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var task = await TaskSummaries.Query(db).SingleOrDefaultAsync(t => t.Id == id, cancellationToken);
+        if (task is null) return null;
+        if (task.State != TaskState.Succeeded || task.ResultLength is not > 0) return (task, null);
+        var a = MatchWindow.Around(task.ResultOffsetA ?? 0, task.ResultLength.Value);
+        var b = MatchWindow.Around(task.ResultOffsetB ?? 0, task.ResultLength.Value);
+        var excerpts = await db.TaskInputs.AsNoTracking().Where(i => i.TaskId == id).Select(i => new MatchExcerpts(
+                new TextExcerptRow(a.Start, i.TextA.Substring(a.Start, a.BeforeCount), i.TextA.Substring(a.Offset, a.MatchShown),
+                    i.TextA.Substring(a.AfterStart, MatchWindow.ContextCodePoints)),
+                new TextExcerptRow(b.Start, i.TextB.Substring(b.Start, b.BeforeCount), i.TextB.Substring(b.Offset, b.MatchShown),
+                    i.TextB.Substring(b.AfterStart, MatchWindow.ContextCodePoints))))
+            .SingleOrDefaultAsync(cancellationToken);
+        return (task, excerpts);
+    }
+
+    /// <summary>
     /// One page of task summaries (<see cref="TaskSummaries"/>) matching <paramref name="filter"/>,
     /// newest first (oldest first when the filter says so), starting after <paramref name="after"/>
     /// (the (created, id) of the previous page's last task); and, when <paramref name="countTotal"/>,

@@ -55,6 +55,13 @@ public sealed class InputSizeTests(ITestOutputHelper output)
         Assert.Equal(xs, full.Result.Substring);
         var large = stack.Workers.Single(w => w.Environment["Worker__Queue"] == "large");
         Assert.Contains("from the store", large.Output);
+        // The task page's read stays small: the store cuts the windows (the proto's 600 code points of the match, 120 around it).
+        var window = (await stack.Tasks.GetTaskAsync(new GetTaskRequest { Id = big.Id, View = TaskView.MatchContext })).Task;
+        Assert.Equal(new TextExcerpt { Start = 0, Before = "", Match = new string('x', 600), After = "" }, window.MatchContext.TextB);
+        Assert.True(window.CalculateSize() < 4096, $"{window.CalculateSize()} bytes");
+        var wideWindow = (await stack.Tasks.GetTaskAsync(new GetTaskRequest { Id = wide.Id, View = TaskView.MatchContext })).Task.MatchContext;
+        Assert.Equal(new TextExcerpt { Start = 0, Before = "", Match = "\U0001F600\U0001F600", After = string.Concat(Enumerable.Repeat("\U0001F600", 120)) }, wideWindow.TextA);
+        Assert.Equal(new TextExcerpt { Start = 0, Before = "a", Match = "\U0001F600\U0001F600", After = "b" }, wideWindow.TextB);
 
         // Memory stays bounded: task-service held the submissions, its store and a 10 MB result; the
         // large worker held each input once and the suffix array over both texts (20 M code points).

@@ -144,8 +144,7 @@ public sealed class Flood(FloodOptions options)
             var clock = Stopwatch.StartNew();
             statusLoop = Task.WhenAll(Enumerable.Range(0, StatusClients).Select(_ => Task.Run(() => status.LoopAsync(stop.Token))));
             var submits = await SubmitAsync(client);
-            var succeeded = await WaitForAllSucceededAsync(client, clock);
-            var done = succeeded ? clock.Elapsed : (TimeSpan?)null;
+            var done = await WaitForAllSucceededAsync(client, clock);
             var cpu = ProcessCpu.CpuMilliseconds(stack.TaskService.Pid) - cpuBefore;
             var rss = ProcStatus.RssMiB(stack.TaskService.Pid);
             await WaitForStreamsToCatchUpAsync();
@@ -157,7 +156,7 @@ public sealed class Flood(FloodOptions options)
             return new FloodReport
             {
                 AllSucceededAfter = done,
-                NotSucceeded = succeeded ? [] : await NotSucceededAsync(client),
+                NotSucceeded = done is null ? await NotSucceededAsync(client) : [],
                 Streams = streams.Select(s => s.Report()).ToList(),
                 Submits = submits,
                 StatusCalls = status.Latencies,
@@ -195,15 +194,20 @@ public sealed class Flood(FloodOptions options)
         return latencies;
     }
 
-    /// <summary>Polls the store's SUCCEEDED count until it has every task or the deadline passed.</summary>
-    private async Task<bool> WaitForAllSucceededAsync(TaskService.TaskServiceClient client, Stopwatch clock)
+    /// <summary>
+    /// Polls the store's SUCCEEDED count until it has every task: how long that took, or null when
+    /// the deadline passed first.
+    /// </summary>
+    private async Task<TimeSpan?> WaitForAllSucceededAsync(TaskService.TaskServiceClient client, Stopwatch clock)
     {
         var count = new ListTasksRequest { PageSize = 1, IncludeTotalSize = true, States = { TaskState.Succeeded } };
         while (true)
         {
             // The stack is the flood's own: every SUCCEEDED task in it is one of the flood's.
-            if ((await client.ListTasksAsync(count, deadline: DateTime.UtcNow.AddSeconds(30))).TotalSize >= options.Tasks) return true;
-            if (clock.Elapsed > options.Deadline) return false;
+            var succeeded = (await client.ListTasksAsync(count, deadline: DateTime.UtcNow.AddSeconds(30))).TotalSize;
+            var elapsed = clock.Elapsed;
+            if (elapsed > options.Deadline) return null;
+            if (succeeded >= options.Tasks) return elapsed;
             await Task.Delay(100);
         }
     }

@@ -25,7 +25,7 @@ public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
     /// A task as a <see cref="TaskSummaries">summary</see>, with the <see cref="MatchWindow">window</see>
     /// of each text around its match when it SUCCEEDED with a non-empty match; null for an unknown
     /// task. The windows are cut by the database (SQL substr counts code points), so however long
-    /// the texts are, only the windows are read.
+    /// the texts are, only the windows reach task-service.
     /// </summary>
     public async Task<(TaskRecord Task, MatchExcerpts? Excerpts)?> GetWithMatchContextAsync(string id, CancellationToken cancellationToken)
     {

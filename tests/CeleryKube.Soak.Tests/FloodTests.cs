@@ -28,7 +28,7 @@ public sealed class FloodTests(ITestOutputHelper output)
         Assert.True(!report.FailedStreams.Any(), $"streams were refused below the cap or did not stay open:\n{report}");
         Assert.All(report.Streams, s => Assert.True(s.TasksSeenSucceeded == options.Tasks,
             $"{s.Name} showed {s.TasksSeenSucceeded} of the {options.Tasks} tasks SUCCEEDED ({s.Events} events)"));
-        Assert.True(report.StatusCalls.Count >= 2, $"too few cluster-status calls answered to mean anything:\n{report}");
+        Assert.True(report.StatusCalls.Count >= 2, $"every status client has at least its first call answered:\n{report}");
         Assert.True(report.StatusFailures.Count == 0, $"cluster-status calls failed or had the wrong history:\n{report}");
         Assert.Equal(options.Tasks, report.HistorySucceeded);
     }

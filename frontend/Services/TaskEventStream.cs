@@ -8,7 +8,9 @@ namespace CeleryKube.Frontend.Services;
 
 /// <summary>
 /// <c>GET /events/tasks[?id=...]</c>: server-sent events relaying TaskService.WatchTasks to the
-/// browser. Events: <c>service</c> (<c>{"available":bool}</c>) and <c>task</c> (a <see cref="TaskRow"/>).
+/// browser. Events: <c>service</c> (<c>{"available":bool}</c>), <c>task</c> (a <see cref="TaskRow"/>),
+/// <c>deleted</c> (<c>{"id":...}</c>) and <c>paused</c> (<c>{"reason":...}</c>: task-service is at
+/// its cap of watch streams, so the browser is asked to come back after <see cref="RetryWhenBusyAfter"/>).
 /// The stream is known to be live when WatchTasks sends its response headers. When the service
 /// goes away the response ends and the browser's EventSource reconnects by itself every few
 /// seconds, which is how the pages notice that it is back.
@@ -17,6 +19,9 @@ public static class TaskEventStream
 {
     /// <summary>How long the browser waits before it reconnects.</summary>
     public static readonly TimeSpan ReconnectAfter = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long the browser waits before it asks again when task-service is at its stream cap.</summary>
+    public static readonly TimeSpan RetryWhenBusyAfter = TimeSpan.FromSeconds(30);
 
     /// <summary>Maps the event stream endpoint.</summary>
     public static IEndpointRouteBuilder MapTaskEvents(this IEndpointRouteBuilder endpoints)
@@ -37,28 +42,62 @@ public static class TaskEventStream
         }
         var watch = client.WatchTasks(request, cancellationToken: stop.Token);
         http.Response.RegisterForDispose(watch);
-        try
+        if (await RefusalAsync(watch) is { } refusal)
         {
-            await watch.ResponseHeadersAsync;
-        }
-        catch (RpcException ex) when (!ex.IsServiceDown())
-        {
-            // A bad id: no stream to retry, so an HTTP error (EventSource then stops reconnecting).
-            var problem = PageProblem.From(ex);
-            return TypedResults.Problem(problem.Message, statusCode: problem.StatusCode, title: problem.Title);
-        }
-        catch (RpcException)
-        {
-            return TypedResults.ServerSentEvents(Announce(available: false));
+            return Refused(refusal);
         }
         var log = loggers.CreateLogger(typeof(TaskEventStream));
         return TypedResults.ServerSentEvents(RelayEventsAsync(watch, client, id, log, stop.Token));
     }
 
-    private static async IAsyncEnumerable<SseItem<object>> Announce(bool available)
+    /// <summary>
+    /// Null once the stream is live (WatchTasks sent its headers); otherwise why it is not. A
+    /// refusal (a bad id, the stream cap) is a trailers-only response: its headers arrive with
+    /// the status, the call already over.
+    /// </summary>
+    private static async Task<RpcException?> RefusalAsync(AsyncServerStreamingCall<WatchTasksResponse> watch)
+    {
+        try
+        {
+            await watch.ResponseHeadersAsync;
+        }
+        catch (RpcException ex)
+        {
+            return ex;
+        }
+        Status status;
+        try
+        {
+            status = watch.GetStatus();
+        }
+        catch (InvalidOperationException)
+        {
+            // No status yet: the stream is open.
+            return null;
+        }
+        return status.StatusCode == StatusCode.OK ? null : new RpcException(status);
+    }
+
+    private static IResult Refused(RpcException refusal)
+    {
+        if (refusal.IsServiceDown())
+        {
+            return TypedResults.ServerSentEvents(One(Service(available: false)));
+        }
+        if (refusal.StatusCode == StatusCode.ResourceExhausted)
+        {
+            // task-service serves as many streams as it may: say so, and knock again much later.
+            return TypedResults.ServerSentEvents(One(new SseItem<object>(new { reason = refusal.Status.Detail }, "paused") { ReconnectionInterval = RetryWhenBusyAfter }));
+        }
+        // A bad id: no stream to retry, so an HTTP error (EventSource then stops reconnecting).
+        var problem = PageProblem.From(refusal);
+        return TypedResults.Problem(problem.Message, statusCode: problem.StatusCode, title: problem.Title);
+    }
+
+    private static async IAsyncEnumerable<SseItem<object>> One(SseItem<object> item)
     {
         await Task.CompletedTask;
-        yield return Service(available);
+        yield return item;
     }
 
     private static async IAsyncEnumerable<SseItem<object>> RelayEventsAsync(

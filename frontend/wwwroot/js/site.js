@@ -5,6 +5,7 @@
 //   (without the layout) when the state changes.
 // - [data-autorefresh] (cluster page) swaps in fresh content every few seconds.
 // - #service-banner shows while TaskService is unreachable; pages recover when it is back.
+// - #live-status says whether the list is live, or paused while TaskService is at its stream cap.
 "use strict";
 
 (function () {
@@ -13,7 +14,10 @@
 
   function setServiceAvailable(available) {
     if (banner) banner.hidden = available;
-    if (liveStatus) liveStatus.textContent = available ? "Live" : "";
+    if (liveStatus) {
+      liveStatus.textContent = available ? "Live" : "";
+      liveStatus.title = "";
+    }
   }
 
   // Follows task events; EventSource reconnects by itself (the server asks for 3 s) after the
@@ -32,6 +36,15 @@
     });
     source.addEventListener("task", (e) => onTask(JSON.parse(e.data)));
     source.addEventListener("deleted", (e) => onDeleted(JSON.parse(e.data).id));
+    source.addEventListener("paused", (e) => {
+      // TaskService serves as many live pages as it may; the server asked to come back later.
+      setServiceAvailable(true);
+      if (liveStatus) {
+        liveStatus.textContent = "Live updates paused; trying again shortly";
+        liveStatus.title = JSON.parse(e.data).reason;
+      }
+      wasDown = true;
+    });
     source.addEventListener("error", () => {
       // The frontend itself is unreachable or the stream ended; the browser retries.
       if (liveStatus) liveStatus.textContent = "";

@@ -2,6 +2,7 @@ using CeleryKube.Protos.V1;
 using CeleryKube.TaskService.Domain;
 using CeleryKube.TaskService.Options;
 using CeleryKube.TaskService.Persistence;
+using CeleryKube.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -49,6 +50,80 @@ public sealed class SqliteUpgradeTests
         {
             SqliteConnection.ClearAllPools();
             try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>The last migration before task history was kept.</summary>
+    private const string SqliteBeforeHistory = "20261130133429_Replicas";
+
+    internal const string OldFailedTask = """
+        INSERT INTO tasks ("Id", "State", "Queue", "Algorithm", "TextALength", "TextBLength", "Attempts", "CreatedAtMs", "UpdatedAtMs", "ChangeSeq",
+            "Progress", "CancelRequested", "Error", "FinishedAtMs")
+        VALUES ('6f1c1d7e-0000-4000-8000-000000000002', 5, 1, 1, 3, 3, 1, 1, 1, 0, 0, FALSE, 'boom', 1);
+        INSERT INTO task_inputs ("TaskId", "TextA", "TextB") VALUES ('6f1c1d7e-0000-4000-8000-000000000002', 'abc', 'bcd');
+        """;
+
+    [Fact]
+    public async Task A_sqlite_database_from_before_the_history_shows_an_empty_history_for_old_tasks_and_retries_them()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "celerykube-upgrade-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        var connectionString = $"Data Source={Path.Combine(folder, "tasks.db")}";
+        try
+        {
+            await using (var old = new SqliteTasksDbContext(new DbContextOptionsBuilder<SqliteTasksDbContext>().UseSqlite(connectionString).Options))
+            {
+                await old.GetService<IMigrator>().MigrateAsync(SqliteBeforeHistory);
+                await old.Database.ExecuteSqlRawAsync(OldFailedTask);
+            }
+            SqliteConnection.ClearAllPools();
+            await using var s = await InProcessStore.StartOnAsync(StoreProvider.Sqlite, connectionString);
+            await AssertOldTaskUpgradedAsync(s);
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    internal static async Task AssertOldTaskUpgradedAsync(InProcessStore s)
+    {
+        const string id = "6f1c1d7e-0000-4000-8000-000000000002";
+        Assert.Empty((await s.Reader.HistoryAsync(id, CancellationToken.None))!);
+        Assert.Equal(1, (await s.Store.RetryAsync([id], CancellationToken.None)).Retried);
+        var history = Assert.Single((await s.Reader.HistoryAsync(id, CancellationToken.None))!);
+        Assert.Equal((TaskState.Pending, 1, "retried"), (history.State, history.Attempt, history.Note));
+        var message = Assert.Single(await s.Store.ClaimOutboxAsync(10, long.MaxValue, CancellationToken.None));
+        Assert.Equal((id, 1, "abc"), (message.TaskId, message.Retries, message.TextA));
+    }
+}
+
+/// <summary>A PostgreSQL database from before task history upgrades in place when task-service starts.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresUpgradeTests
+{
+    /// <summary>The last migration before task history was kept.</summary>
+    private const string BeforeHistory = "20261130133455_InitialCreate";
+
+    [Fact]
+    public async Task A_postgres_database_from_before_the_history_shows_an_empty_history_for_old_tasks_and_retries_them()
+    {
+        var server = await PrivatePostgres.SharedAsync();
+        var connectionString = await server.CreateDatabaseAsync("upgrade");
+        try
+        {
+            await using (var old = new PostgresTasksDbContext(new DbContextOptionsBuilder<PostgresTasksDbContext>().UseNpgsql(connectionString).Options))
+            {
+                await old.GetService<IMigrator>().MigrateAsync(BeforeHistory);
+                await old.Database.ExecuteSqlRawAsync(SqliteUpgradeTests.OldFailedTask);
+            }
+            await using var s = await InProcessStore.StartOnAsync(StoreProvider.Postgres, connectionString);
+            await SqliteUpgradeTests.AssertOldTaskUpgradedAsync(s);
+        }
+        finally
+        {
+            await server.DropDatabaseAsync(connectionString);
         }
     }
 }

@@ -14,7 +14,7 @@ using TaskServiceGrpc = CeleryKube.Protos.V1.TaskService;
 namespace CeleryKube.TaskService.Api;
 
 /// <summary>
-/// The public TaskService: submit, read, list, watch, cancel, delete, cluster status. Every call
+/// The public TaskService: submit, read, list, watch, cancel, retry, delete, history, cluster status. Every call
 /// needs a signed-in caller and destructive ones the operator role when <c>Auth__Enabled</c> is on
 /// (see <see cref="ApiAuthentication"/>).
 /// </summary>
@@ -63,7 +63,7 @@ public sealed class TaskApi(
         {
             var inline = JobMessage.CarriesTexts(lengthA, lengthB);
             dispatcher.Offer(new PendingJob(outboxId, task.Id, task.Queue, task.Algorithm, task.CreatedAtMs, task.State, lengthA, lengthB,
-                inline ? request.TextA : null, inline ? request.TextB : null, traceParent));
+                inline ? request.TextA : null, inline ? request.TextB : null, traceParent, task.Retries));
             metrics.Submitted(stored.Queue);
         }
         return new SubmitLcsResponse { Task = stored.ToProto(), Deduplicated = !created };
@@ -147,6 +147,31 @@ public sealed class TaskApi(
         var outcome = await store.DeleteAsync(ids, context.CancellationToken);
         var response = new DeleteTasksResponse { DeletedCount = outcome.Deleted };
         response.NotFoundIds.AddRange(outcome.NotFoundIds);
+        return response;
+    }
+
+    /// <inheritdoc />
+    [Authorize(Policy = ApiAuthentication.OperatorPolicy)]
+    public override async Task<RetryTasksResponse> RetryTasks(RetryTasksRequest request, ServerCallContext context)
+    {
+        if (request.Ids.Count == 0 && !request.AllFailed) RpcErrors.InvalidArgument("ids", "name the tasks to retry, or set all_failed");
+        if (request.Ids.Count > 0 && request.AllFailed) RpcErrors.InvalidArgument("all_failed", "give either ids or all_failed, not both");
+        if (request.AllFailed)
+            return new RetryTasksResponse { RetriedCount = await store.RetryAllFailedAsync(context.CancellationToken) };
+        var ids = request.Ids.Select(id => RpcErrors.RequireTaskId(id, "ids")).Distinct().ToList();
+        var outcome = await store.RetryAsync(ids, context.CancellationToken);
+        var response = new RetryTasksResponse { RetriedCount = outcome.Retried };
+        response.NotFoundIds.AddRange(outcome.NotFoundIds);
+        return response;
+    }
+
+    /// <inheritdoc />
+    public override async Task<GetTaskHistoryResponse> GetTaskHistory(GetTaskHistoryRequest request, ServerCallContext context)
+    {
+        var id = RpcErrors.RequireTaskId(request.Id);
+        var entries = await reader.HistoryAsync(id, context.CancellationToken) ?? throw TaskRejection.NotFound(id);
+        var response = new GetTaskHistoryResponse();
+        response.Entries.AddRange(entries.Select(e => e.ToProto()));
         return response;
     }
 

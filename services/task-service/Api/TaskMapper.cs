@@ -29,6 +29,7 @@ public static class TaskMapper
             Error = t.Error ?? "",
             IdempotencyKey = t.IdempotencyKey ?? "",
             CancelRequested = t.CancelRequested,
+            Retries = t.Retries,
         };
         if (t.State == TaskState.Succeeded)
         {
@@ -47,6 +48,16 @@ public static class TaskMapper
         }
         return task;
     }
+
+    /// <summary>A history row as <see cref="Protos.V1.TaskHistoryEntry"/>.</summary>
+    public static Protos.V1.TaskHistoryEntry ToProto(this Domain.TaskHistoryRecord h) => new()
+    {
+        State = h.State,
+        Time = Time(h.AtMs),
+        Attempt = h.Attempt,
+        WorkerId = h.WorkerId ?? "",
+        Note = h.Note ?? "",
+    };
 
     /// <summary>Unix milliseconds as a protobuf timestamp.</summary>
     public static Timestamp Time(long unixMs) => Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(unixMs));

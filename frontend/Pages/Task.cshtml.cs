@@ -8,7 +8,7 @@ using TaskServiceClient = CeleryKube.Protos.V1.TaskService.TaskServiceClient;
 namespace CeleryKube.Frontend.Pages;
 
 /// <summary>
-/// One task: state, progress, timings, the common substring and Cancel. Small inputs are shown
+/// One task: state, progress, timings, the common substring, its history, Cancel and Retry. Small inputs are shown
 /// with the match highlighted in them; large ones are read only when the person asks for them.
 /// An unknown or malformed id gets the error page (404 or 400) through the one error mapping.
 /// </summary>
@@ -39,6 +39,9 @@ public sealed class TaskModel(TaskServiceClient client) : TaskServicePageModel
 
     /// <summary>The task (with its texts when <see cref="HasTexts"/>); null when the service is down.</summary>
     public LcsTask? Task { get; private set; }
+
+    /// <summary>The task's state changes, oldest first; null when they could not be read.</summary>
+    public IReadOnlyList<TaskHistoryEntry>? History { get; private set; }
 
     /// <summary>True when the input texts were read.</summary>
     public bool HasTexts { get; private set; }
@@ -77,6 +80,23 @@ public sealed class TaskModel(TaskServiceClient client) : TaskServicePageModel
         return RedirectToPage("/Task", new { id = Id });
     }
 
+    /// <summary>Runs a FAILED or CANCELLED task again and shows it, following its new run.</summary>
+    public async Task<IActionResult> OnPostRetryAsync()
+    {
+        try
+        {
+            var response = await CallAsync(async () => await client.RetryTasksAsync(
+                new RetryTasksRequest { Ids = { Id } }, cancellationToken: HttpContext.RequestAborted));
+            TempData["Message"] = response is null ? "TaskService is unavailable; the task was not retried. Try again in a moment."
+                : response.RetriedCount == 1 ? "Task retried: it runs again with the same inputs." : "Not retried: the task no longer exists.";
+        }
+        catch (RpcException ex) when (ex.StatusCode is GrpcStatusCode.FailedPrecondition or GrpcStatusCode.NotFound)
+        {
+            TempData["Message"] = $"Not retried: {ex.Status.Detail}";
+        }
+        return RedirectToPage("/Task", new { id = Id });
+    }
+
     /// <summary>The text around the match, for the "in context" view.</summary>
     public Highlight InContext(string text, int offset) =>
         Highlight.Around(text, offset, Task?.Result?.Length ?? 0, ContextCodePoints, MaxMatchCodePoints);
@@ -100,6 +120,12 @@ public sealed class TaskModel(TaskServiceClient client) : TaskServicePageModel
         var basic = await CallAsync(async () => await client.GetTaskAsync(
             new GetTaskRequest { Id = Id, View = TaskView.Basic }, cancellationToken: HttpContext.RequestAborted));
         Task = basic?.Task;
+        if (Task is not null)
+        {
+            var history = await CallAsync(async () => await client.GetTaskHistoryAsync(
+                new GetTaskHistoryRequest { Id = Id }, cancellationToken: HttpContext.RequestAborted));
+            History = history?.Entries;
+        }
         if (Task is null || !(Texts == "full" || (long)Task.TextALength + Task.TextBLength <= InlineTextsCodePoints))
         {
             return;

@@ -10,14 +10,17 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace CeleryKube.TaskService.Tests;
 
-/// <summary>A SQLite file written before the PostgreSQL store existed upgrades in place when task-service starts.</summary>
+/// <summary>A SQLite file written by an earlier version (before the PostgreSQL store, before task history) upgrades in place when task-service starts.</summary>
 public sealed class SqliteUpgradeTests
 {
     /// <summary>The last migration of the single-provider era.</summary>
     private const string BeforeReplicas = "20261130120408_ClaimToken";
 
-    [Fact]
-    public async Task A_database_from_before_the_provider_switch_keeps_its_tasks_and_idempotency_keys()
+    /// <summary>
+    /// Writes a SQLite file migrated up to <paramref name="migration"/> with <paramref name="sql"/>
+    /// run on it, then starts a store on it (which upgrades it) and hands that to <paramref name="check"/>.
+    /// </summary>
+    private static async Task UpgradeAsync(string migration, string sql, Func<InProcessStore, Task> check)
     {
         var folder = Path.Combine(Path.GetTempPath(), "celerykube-upgrade-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
@@ -26,25 +29,12 @@ public sealed class SqliteUpgradeTests
         {
             await using (var old = new SqliteTasksDbContext(new DbContextOptionsBuilder<SqliteTasksDbContext>().UseSqlite(connectionString).Options))
             {
-                await old.GetService<IMigrator>().MigrateAsync(BeforeReplicas);
-                await old.Database.ExecuteSqlRawAsync("""
-                    INSERT INTO tasks (Id, State, Queue, Algorithm, TextALength, TextBLength, Attempts, CreatedAtMs, UpdatedAtMs, ChangeSeq,
-                        Progress, CancelRequested, IdempotencyKey)
-                    VALUES ('6f1c1d7e-0000-4000-8000-000000000001', 1, 1, 1, 3, 3, 0, 1, 1, 0, 0, 0, 'old-key');
-                    INSERT INTO task_inputs (TaskId, TextA, TextB) VALUES ('6f1c1d7e-0000-4000-8000-000000000001', 'abc', 'bcd');
-                    INSERT INTO outbox (TaskId, CreatedAtMs) VALUES ('6f1c1d7e-0000-4000-8000-000000000001', 1);
-                    """);
+                await old.GetService<IMigrator>().MigrateAsync(migration);
+                await old.Database.ExecuteSqlRawAsync(sql);
             }
             SqliteConnection.ClearAllPools();
-
             await using var s = await InProcessStore.StartOnAsync(StoreProvider.Sqlite, connectionString);
-            var again = await s.Store.SubmitAsync(TaskRecord.Submitted(TaskQueue.Small, LcsAlgorithm.Unspecified, 3, 3, "old-key", s.Store.NowMs),
-                "abc", "bcd", null, CancellationToken.None);
-            Assert.False(again.Created);
-            Assert.Equal("6f1c1d7e-0000-4000-8000-000000000001", again.Task.Id);
-            // The row written before the upgrade has no claim: any dispatcher publishes it.
-            var pending = Assert.Single(await s.Store.ClaimOutboxAsync(10, long.MaxValue, CancellationToken.None));
-            Assert.Equal(("6f1c1d7e-0000-4000-8000-000000000001", "abc"), (pending.TaskId, pending.TextA));
+            await check(s);
         }
         finally
         {
@@ -52,6 +42,25 @@ public sealed class SqliteUpgradeTests
             try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
         }
     }
+
+    [Fact]
+    public Task A_database_from_before_the_provider_switch_keeps_its_tasks_and_idempotency_keys() =>
+        UpgradeAsync(BeforeReplicas, """
+            INSERT INTO tasks (Id, State, Queue, Algorithm, TextALength, TextBLength, Attempts, CreatedAtMs, UpdatedAtMs, ChangeSeq,
+                Progress, CancelRequested, IdempotencyKey)
+            VALUES ('6f1c1d7e-0000-4000-8000-000000000001', 1, 1, 1, 3, 3, 0, 1, 1, 0, 0, 0, 'old-key');
+            INSERT INTO task_inputs (TaskId, TextA, TextB) VALUES ('6f1c1d7e-0000-4000-8000-000000000001', 'abc', 'bcd');
+            INSERT INTO outbox (TaskId, CreatedAtMs) VALUES ('6f1c1d7e-0000-4000-8000-000000000001', 1);
+            """, async s =>
+        {
+            var again = await s.Store.SubmitAsync(TaskRecord.Submitted(TaskQueue.Small, LcsAlgorithm.Unspecified, 3, 3, "old-key", s.Store.NowMs),
+                "abc", "bcd", null, CancellationToken.None);
+            Assert.False(again.Created);
+            Assert.Equal("6f1c1d7e-0000-4000-8000-000000000001", again.Task.Id);
+            // The row written before the upgrade has no claim: any dispatcher publishes it.
+            var pending = Assert.Single(await s.Store.ClaimOutboxAsync(10, long.MaxValue, CancellationToken.None));
+            Assert.Equal(("6f1c1d7e-0000-4000-8000-000000000001", "abc"), (pending.TaskId, pending.TextA));
+        });
 
     /// <summary>The last migration before task history was kept.</summary>
     private const string SqliteBeforeHistory = "20261130133429_Replicas";
@@ -64,28 +73,8 @@ public sealed class SqliteUpgradeTests
         """;
 
     [Fact]
-    public async Task A_sqlite_database_from_before_the_history_shows_an_empty_history_for_old_tasks_and_retries_them()
-    {
-        var folder = Path.Combine(Path.GetTempPath(), "celerykube-upgrade-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        var connectionString = $"Data Source={Path.Combine(folder, "tasks.db")}";
-        try
-        {
-            await using (var old = new SqliteTasksDbContext(new DbContextOptionsBuilder<SqliteTasksDbContext>().UseSqlite(connectionString).Options))
-            {
-                await old.GetService<IMigrator>().MigrateAsync(SqliteBeforeHistory);
-                await old.Database.ExecuteSqlRawAsync(OldFailedTask);
-            }
-            SqliteConnection.ClearAllPools();
-            await using var s = await InProcessStore.StartOnAsync(StoreProvider.Sqlite, connectionString);
-            await AssertOldTaskUpgradedAsync(s);
-        }
-        finally
-        {
-            SqliteConnection.ClearAllPools();
-            try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
-        }
-    }
+    public Task A_sqlite_database_from_before_the_history_shows_an_empty_history_for_old_tasks_and_retries_them() =>
+        UpgradeAsync(SqliteBeforeHistory, OldFailedTask, AssertOldTaskUpgradedAsync);
 
     internal static async Task AssertOldTaskUpgradedAsync(InProcessStore s)
     {

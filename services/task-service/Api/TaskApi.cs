@@ -139,11 +139,8 @@ public sealed class TaskApi(
     [Authorize(Policy = ApiAuthentication.OperatorPolicy)]
     public override async Task<DeleteTasksResponse> DeleteTasks(DeleteTasksRequest request, ServerCallContext context)
     {
-        if (request.Ids.Count == 0 && !request.AllFinished) RpcErrors.InvalidArgument("ids", "name the tasks to delete, or set all_finished");
-        if (request.Ids.Count > 0 && request.AllFinished) RpcErrors.InvalidArgument("all_finished", "give either ids or all_finished, not both");
-        if (request.AllFinished)
+        if (IdsOrAll(request.Ids, request.AllFinished, "all_finished", "delete") is not { } ids)
             return new DeleteTasksResponse { DeletedCount = await store.DeleteAllFinishedAsync(context.CancellationToken) };
-        var ids = request.Ids.Select(id => RpcErrors.RequireTaskId(id, "ids")).Distinct().ToList();
         var outcome = await store.DeleteAsync(ids, context.CancellationToken);
         var response = new DeleteTasksResponse { DeletedCount = outcome.Deleted };
         response.NotFoundIds.AddRange(outcome.NotFoundIds);
@@ -154,11 +151,8 @@ public sealed class TaskApi(
     [Authorize(Policy = ApiAuthentication.OperatorPolicy)]
     public override async Task<RetryTasksResponse> RetryTasks(RetryTasksRequest request, ServerCallContext context)
     {
-        if (request.Ids.Count == 0 && !request.AllFailed) RpcErrors.InvalidArgument("ids", "name the tasks to retry, or set all_failed");
-        if (request.Ids.Count > 0 && request.AllFailed) RpcErrors.InvalidArgument("all_failed", "give either ids or all_failed, not both");
-        if (request.AllFailed)
+        if (IdsOrAll(request.Ids, request.AllFailed, "all_failed", "retry") is not { } ids)
             return new RetryTasksResponse { RetriedCount = await store.RetryAllFailedAsync(context.CancellationToken) };
-        var ids = request.Ids.Select(id => RpcErrors.RequireTaskId(id, "ids")).Distinct().ToList();
         var outcome = await store.RetryAsync(ids, context.CancellationToken);
         var response = new RetryTasksResponse { RetriedCount = outcome.Retried };
         response.NotFoundIds.AddRange(outcome.NotFoundIds);
@@ -180,6 +174,17 @@ public sealed class TaskApi(
     {
         if (request.HistorySeconds is < 0 or > 86_400) RpcErrors.InvalidArgument("history_seconds", "must be between 0 and 86400");
         return clusterStatus.ReadAsync(request.HistorySeconds, context.CancellationToken);
+    }
+
+    /// <summary>
+    /// The rule of the bulk requests (DeleteTasks, RetryTasks): ids, or the flag named
+    /// <paramref name="allField"/>, never both nor neither. Returns the valid distinct ids, or null for "all".
+    /// </summary>
+    private static List<string>? IdsOrAll(IReadOnlyCollection<string> ids, bool all, string allField, string verb)
+    {
+        if (ids.Count == 0 && !all) RpcErrors.InvalidArgument("ids", $"name the tasks to {verb}, or set {allField}");
+        if (ids.Count > 0 && all) RpcErrors.InvalidArgument(allField, $"give either ids or {allField}, not both");
+        return all ? null : ids.Select(id => RpcErrors.RequireTaskId(id, "ids")).Distinct().ToList();
     }
 
     private int ValidText(string text, string field)

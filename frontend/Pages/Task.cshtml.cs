@@ -117,15 +117,20 @@ public sealed class TaskModel(TaskServiceClient client) : TaskServicePageModel
 
     private async Task LoadAsync()
     {
+        await LoadTaskAsync();
+        if (Task is null) return;
+        // Read after the task, so the history is never older than the state shown beside it (the
+        // live script fetches again until the state matches the latest event).
+        var history = await CallAsync(async () => await client.GetTaskHistoryAsync(
+            new GetTaskHistoryRequest { Id = Id }, cancellationToken: HttpContext.RequestAborted));
+        History = history?.Entries;
+    }
+
+    private async Task LoadTaskAsync()
+    {
         var basic = await CallAsync(async () => await client.GetTaskAsync(
             new GetTaskRequest { Id = Id, View = TaskView.Basic }, cancellationToken: HttpContext.RequestAborted));
         Task = basic?.Task;
-        if (Task is not null)
-        {
-            var history = await CallAsync(async () => await client.GetTaskHistoryAsync(
-                new GetTaskHistoryRequest { Id = Id }, cancellationToken: HttpContext.RequestAborted));
-            History = history?.Entries;
-        }
         if (Task is null || !(Texts == "full" || (long)Task.TextALength + Task.TextBLength <= InlineTextsCodePoints))
         {
             return;

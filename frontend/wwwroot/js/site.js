@@ -130,13 +130,17 @@
     const id = head().dataset.task;
     let wanted = head().dataset.state;
     let loading = false;
+    // Set when the stream (re)opens: what changed between the page's render (e.g. the redirect
+    // after Retry) and the stream's start sent no event, so the content is read once more.
+    let unsure = false;
 
     // Fetches the content again until it shows the latest state an event announced.
     async function reloadView() {
       if (loading) return;
       loading = true;
       try {
-        while (head() && head().dataset.state !== wanted) {
+        while (head() && (unsure || head().dataset.state !== wanted)) {
+          unsure = false;
           const response = await fetch(head().dataset.viewUrl, { headers: { Accept: "text/html" } });
           if (!response.ok) { setServiceAvailable(response.status !== 503); return; }
           view.innerHTML = await response.text();
@@ -156,7 +160,7 @@
       setProgress(document.getElementById("task-progress"), row.progress);
       const text = document.getElementById("task-progress-text");
       if (text) text.textContent = Math.round(row.progress * 100) + "%";
-    }, () => {}, (deleted) => { if (deleted === id) location.reload(); });
+    }, () => { unsure = true; reloadView(); }, (deleted) => { if (deleted === id) location.reload(); });
   }
 
   // Dashboards: fetch the page again and swap its main content, keeping scroll position.

@@ -9,8 +9,8 @@ namespace CeleryKube.Frontend.Pages;
 
 /// <summary>
 /// One task: state, progress, timings, the common substring in a window of each text (cut by
-/// task-service, whatever the texts' size) and Cancel. The full texts are read only when the
-/// person asks for them.
+/// task-service, whatever the texts' size), its history, Cancel and Retry. The full texts are
+/// read only when the person asks for them.
 /// An unknown or malformed id gets the error page (404 or 400) through the one error mapping.
 /// </summary>
 public sealed class TaskModel(TaskServiceClient client) : TaskServicePageModel
@@ -34,6 +34,9 @@ public sealed class TaskModel(TaskServiceClient client) : TaskServicePageModel
 
     /// <summary>The input texts, when the person asked for them and they were read.</summary>
     public (string TextA, string TextB)? FullTexts { get; private set; }
+
+    /// <summary>The task's state changes, oldest first; null when they could not be read.</summary>
+    public IReadOnlyList<TaskHistoryEntry>? History { get; private set; }
 
     /// <summary>The time a running task's duration is measured against.</summary>
     public DateTimeOffset Now { get; } = DateTimeOffset.UtcNow;
@@ -69,6 +72,23 @@ public sealed class TaskModel(TaskServiceClient client) : TaskServicePageModel
         return RedirectToPage("/Task", new { id = Id });
     }
 
+    /// <summary>Runs a FAILED or CANCELLED task again and shows it, following its new run.</summary>
+    public async Task<IActionResult> OnPostRetryAsync()
+    {
+        try
+        {
+            var response = await CallAsync(async () => await client.RetryTasksAsync(
+                new RetryTasksRequest { Ids = { Id } }, cancellationToken: HttpContext.RequestAborted));
+            TempData["Message"] = response is null ? "TaskService is unavailable; the task was not retried. Try again in a moment."
+                : response.RetriedCount == 1 ? "Task retried: it runs again with the same inputs." : "Not retried: the task no longer exists.";
+        }
+        catch (RpcException ex) when (ex.StatusCode is GrpcStatusCode.FailedPrecondition or GrpcStatusCode.NotFound)
+        {
+            TempData["Message"] = $"Not retried: {ex.Status.Detail}";
+        }
+        return RedirectToPage("/Task", new { id = Id });
+    }
+
     /// <summary>The match in the window task-service cut from a text of <paramref name="textLength"/> code points.</summary>
     public Highlight InContext(TextExcerpt excerpt, int textLength) => Highlight.Of(excerpt, Task?.Result?.Length ?? 0, textLength);
 
@@ -83,6 +103,17 @@ public sealed class TaskModel(TaskServiceClient client) : TaskServicePageModel
     public string ViewUrl => Url.Page("/Task", "View", new { id = Id, texts = Texts })!;
 
     private async Task LoadAsync()
+    {
+        await LoadTaskAsync();
+        if (Task is null) return;
+        // Read after the task, so the history is never older than the state shown beside it (the
+        // live script fetches again until the state matches the latest event).
+        var history = await CallAsync(async () => await client.GetTaskHistoryAsync(
+            new GetTaskHistoryRequest { Id = Id }, cancellationToken: HttpContext.RequestAborted));
+        History = history?.Entries;
+    }
+
+    private async Task LoadTaskAsync()
     {
         var view = await CallAsync(async () => await client.GetTaskAsync(
             new GetTaskRequest { Id = Id, View = TaskView.MatchContext }, cancellationToken: HttpContext.RequestAborted));

@@ -6,7 +6,7 @@ using TaskServiceClient = CeleryKube.Protos.V1.TaskService.TaskServiceClient;
 
 namespace CeleryKube.Frontend.Pages;
 
-/// <summary>The task list: newest or oldest first, paged, searched by id, filtered by state and queue, updated live by site.js.</summary>
+/// <summary>The task list: newest or oldest first, paged, searched by id, filtered by state and queue, updated live by site.js; bulk retry.</summary>
 public sealed class TasksModel(TaskServiceClient client) : TaskServicePageModel
 {
     public const int PageSize = 25;
@@ -50,6 +50,33 @@ public sealed class TasksModel(TaskServiceClient client) : TaskServicePageModel
     {
         Tasks = await LoadAsync();
         return Tasks is null ? StatusCode(StatusCodes.Status503ServiceUnavailable) : Partial("_TaskRows", this);
+    }
+
+    /// <summary>
+    /// Runs the selected tasks (<paramref name="ids"/>), or every FAILED task
+    /// (<paramref name="allFailed"/>), again, and shows the list with what happened.
+    /// </summary>
+    public async Task<IActionResult> OnPostRetryAsync(List<string> ids, bool allFailed)
+    {
+        if (!allFailed && ids.Count == 0)
+        {
+            TempData["Message"] = "Select the failed or cancelled tasks to retry first.";
+            return RedirectToPage("/Tasks", RouteValues());
+        }
+        var request = new RetryTasksRequest { AllFailed = allFailed };
+        if (!allFailed) request.Ids.AddRange(ids);
+        try
+        {
+            var response = await CallAsync(async () => await client.RetryTasksAsync(request, cancellationToken: HttpContext.RequestAborted));
+            TempData["Message"] = response is null ? "TaskService is unavailable; nothing was retried."
+                : response.RetriedCount == 0 ? "There were no failed tasks to retry."
+                : $"Retried {response.RetriedCount} task(s): they run again with the same inputs.";
+        }
+        catch (RpcException ex) when (ex.StatusCode is Grpc.Core.StatusCode.FailedPrecondition or Grpc.Core.StatusCode.InvalidArgument)
+        {
+            TempData["Message"] = $"Nothing was retried: {ex.Status.Detail}";
+        }
+        return RedirectToPage("/Tasks", RouteValues());
     }
 
     /// <summary>The route values that keep this list's search, filters and order (for pager links).</summary>

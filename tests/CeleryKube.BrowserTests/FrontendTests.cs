@@ -22,6 +22,8 @@ public sealed class FrontendTests(BrowserStackFixture fixture)
         await MarkDocumentAsync(page);
 
         await Expect(page.Locator("#task-state")).ToHaveTextAsync("SUCCEEDED", new() { Timeout = 60_000 });
+        // The history came with the same content (read at once, no waiting): it ends with the state shown.
+        Assert.Equal("succeeded", await page.Locator("#history-rows tr").Last.GetAttributeAsync("data-state"));
         await Expect(page.Locator("#context-a mark")).ToHaveTextAsync("\U0001F600 needle-xyz");
         await Expect(page.Locator("#context-b mark")).ToHaveTextAsync("\U0001F600 needle-xyz");
         await Expect(page.Locator("#offset-a")).ToHaveTextAsync("2");

@@ -92,7 +92,7 @@ public sealed class AuthTests(AuthStackFixture fx) : IClassFixture<AuthStackFixt
     }
 
     [Fact]
-    public async Task A_signed_in_user_submits_and_reads_but_may_not_cancel_or_delete()
+    public async Task A_signed_in_user_submits_and_reads_but_may_not_cancel_retry_or_delete()
     {
         var task = await SubmitAsync(Reader());
         var got = await fx.Stack.Tasks.GetTaskAsync(new GetTaskRequest { Id = task.Id }, Reader());
@@ -102,6 +102,9 @@ public sealed class AuthTests(AuthStackFixture fx) : IClassFixture<AuthStackFixt
         await SucceededAsync(task.Id, Reader());
         Assert.Equal(StatusCode.PermissionDenied, await CodeOf(() => fx.Stack.Tasks.DeleteTasksAsync(new DeleteTasksRequest { Ids = { task.Id } }, Reader()).ResponseAsync));
         Assert.Equal(StatusCode.PermissionDenied, await CodeOf(() => fx.Stack.Tasks.DeleteTasksAsync(new DeleteTasksRequest { Ids = { task.Id } }, ApiKey(AuthStackFixture.ReaderKey)).ResponseAsync));
+        Assert.Equal(StatusCode.PermissionDenied, await CodeOf(() => fx.Stack.Tasks.RetryTasksAsync(new RetryTasksRequest { AllFailed = true }, Reader()).ResponseAsync));
+        // Reading a task's history needs no role.
+        Assert.Contains((await fx.Stack.Tasks.GetTaskHistoryAsync(new GetTaskHistoryRequest { Id = task.Id }, Reader())).Entries, e => e.State == TaskState.Succeeded);
         // Refused means untouched: the task and its result are still there.
         var after = await fx.Stack.Tasks.GetTaskAsync(new GetTaskRequest { Id = task.Id }, Reader());
         Assert.Equal("hello world", after.Task.Result.Substring);

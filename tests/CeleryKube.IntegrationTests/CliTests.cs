@@ -72,12 +72,15 @@ public sealed class CliTests(PipelineFixture fx) : IClassFixture<PipelineFixture
             .Where(l => l.StartsWith("curl ", StringComparison.Ordinal) && l.Contains(" -d ", StringComparison.Ordinal) && l.Contains("127.0.0.1:5006", StringComparison.Ordinal))
             .Select(l => l.Split(" # ")[0].Replace("127.0.0.1:5006", $"127.0.0.1:{fx.Stack.HttpApiPort}", StringComparison.Ordinal))
             .ToList();
-        Assert.Equal(2, lines.Count);
+        Assert.Equal(3, lines.Count);
         var submitted = JsonDocument.Parse(await Shell(lines.Single(l => l.Contains("/v1/tasks ", StringComparison.Ordinal) || l.EndsWith("/v1/tasks", StringComparison.Ordinal))));
         var id = submitted.RootElement.GetProperty("task").GetProperty("id").GetString()!;
         Assert.Equal(" quick brown ", (await fx.Stack.WaitForFinalAsync(id)).Result.Substring);
         var deleted = JsonDocument.Parse(await Shell(lines.Single(l => l.Contains(":delete", StringComparison.Ordinal))));
         Assert.True(deleted.RootElement.GetProperty("deletedCount").GetInt32() >= 1, deleted.RootElement.ToString());
+        // No task failed in this class's stack: the retry answers with nothing retried (a zero count is left out of the JSON).
+        var retried = JsonDocument.Parse(await Shell(lines.Single(l => l.Contains(":retry", StringComparison.Ordinal))));
+        Assert.Equal(0, retried.RootElement.TryGetProperty("retriedCount", out var count) ? count.GetInt32() : 0);
 
         static Task<string> Shell(string command) =>
             RunAsync("bash", ["-c", command.Replace("curl ", "curl -sS --fail-with-body ", StringComparison.Ordinal)]);

@@ -193,6 +193,54 @@ public abstract class InProcessApiTests(InProcessTaskService app)
     }
 
     [Fact]
+    public async Task Retry_runs_failed_or_cancelled_tasks_again_and_refuses_the_rest()
+    {
+        var queued = await app.SubmitAsync("still", "queued");
+        var cancelled = await app.SubmitAsync("cancelled", "soon");
+        await app.Tasks.CancelTaskAsync(new CancelTaskRequest { Id = cancelled.Id });
+
+        var refused = await Refused(() => app.Tasks.RetryTasksAsync(new RetryTasksRequest { Ids = { queued.Id, cancelled.Id } }).ResponseAsync,
+            StatusCode.FailedPrecondition);
+        Assert.Contains($"{queued.Id} (", refused.Status.Detail);
+        Assert.Equal(TaskState.Cancelled, (await app.Tasks.GetTaskAsync(new GetTaskRequest { Id = cancelled.Id })).Task.State); // nothing was retried
+
+        var ghost = Guid.NewGuid().ToString();
+        var retried = await app.Tasks.RetryTasksAsync(new RetryTasksRequest { Ids = { cancelled.Id, ghost } });
+        Assert.Equal(1, retried.RetriedCount);
+        Assert.Equal([ghost], retried.NotFoundIds);
+        var again = (await app.Tasks.GetTaskAsync(new GetTaskRequest { Id = cancelled.Id })).Task;
+        Assert.Contains(again.State, new[] { TaskState.Pending, TaskState.Queued });
+        Assert.Equal((1, "", (Google.Protobuf.WellKnownTypes.Timestamp?)null), (again.Retries, again.Error, again.FinishTime));
+        // The broker's confirm (QUEUED) may land before the cancel and after the retry, or not at all.
+        var history = (await app.Tasks.GetTaskHistoryAsync(new GetTaskHistoryRequest { Id = cancelled.Id })).Entries.Where(e => e.State != TaskState.Queued).ToList();
+        Assert.Equal([TaskState.Pending, TaskState.Cancelled, TaskState.Pending], history.Select(e => e.State));
+        Assert.Equal("retried", history[2].Note);
+
+        AssertFieldViolation(await Refused(() => app.Tasks.RetryTasksAsync(new RetryTasksRequest()).ResponseAsync, StatusCode.InvalidArgument), "ids");
+        AssertFieldViolation(await Refused(() => app.Tasks.RetryTasksAsync(new RetryTasksRequest { Ids = { ghost }, AllFailed = true }).ResponseAsync,
+            StatusCode.InvalidArgument), "all_failed");
+        AssertFieldViolation(await Refused(() => app.Tasks.RetryTasksAsync(new RetryTasksRequest { Ids = { "42" } }).ResponseAsync, StatusCode.InvalidArgument), "ids");
+        await Refused(() => app.Tasks.GetTaskHistoryAsync(new GetTaskHistoryRequest { Id = ghost }).ResponseAsync, StatusCode.NotFound);
+        AssertFieldViolation(await Refused(() => app.Tasks.GetTaskHistoryAsync(new GetTaskHistoryRequest { Id = "42" }).ResponseAsync, StatusCode.InvalidArgument), "id");
+    }
+
+    [Fact]
+    public async Task Retrying_all_failed_tasks_gives_each_a_new_run_that_only_its_own_message_claims()
+    {
+        var task = await app.SubmitAsync("fails once", "then runs");
+        var first = await app.Sink.StartTaskAsync(new StartTaskRequest { TaskId = task.Id, WorkerId = "w1" }, app.Auth);
+        await app.Sink.CompleteTaskAsync(new CompleteTaskRequest { TaskId = task.Id, Attempt = first.Attempt, ClaimToken = first.ClaimToken, Error = "boom" }, app.Auth);
+
+        Assert.True((await app.Tasks.RetryTasksAsync(new RetryTasksRequest { AllFailed = true })).RetriedCount >= 1);
+        var stale = await app.Sink.StartTaskAsync(new StartTaskRequest { TaskId = task.Id, WorkerId = "w2", Redelivered = true }, app.Auth);
+        Assert.Equal(StartDecision.SkipSuperseded, stale.Decision);
+        var second = await app.Sink.StartTaskAsync(new StartTaskRequest { TaskId = task.Id, WorkerId = "w2", Retries = 1 }, app.Auth);
+        Assert.Equal((StartDecision.Proceed, 2), (second.Decision, second.Attempt));
+        AssertFieldViolation(await Refused(() => app.Sink.StartTaskAsync(new StartTaskRequest { TaskId = task.Id, WorkerId = "w2", Retries = -1 }, app.Auth)
+            .ResponseAsync, StatusCode.InvalidArgument), "retries");
+    }
+
+    [Fact]
     public async Task A_worker_report_is_applied_once_and_late_reports_never_overwrite_it()
     {
         var task = await app.SubmitAsync("hello world", "yellow");

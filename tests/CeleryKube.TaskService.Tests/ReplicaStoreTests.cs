@@ -169,7 +169,7 @@ public sealed class ReplicaStoreTests
         for (var i = 0; i < 10; i++)
         {
             var task = await SubmitAsync(a);
-            await a.Store.ClaimAsync(task.Id, "w1", false, Lease, "token-w1", CancellationToken.None);
+            await a.Store.ClaimAsync(task.Id, "w1", 0, false, Lease, "token-w1", CancellationToken.None);
             tasks.Add(task.Id);
         }
 

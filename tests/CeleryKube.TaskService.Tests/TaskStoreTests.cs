@@ -28,7 +28,7 @@ public abstract class TaskStoreTests
     private static async Task<TaskRecord> FinishedAsync(InProcessStore s)
     {
         var task = await SubmitAsync(s);
-        await s.Store.ClaimAsync(task.Id, "w1", false, Lease, "token-w1", CancellationToken.None);
+        await s.Store.ClaimAsync(task.Id, "w1", 0, false, Lease, "token-w1", CancellationToken.None);
         await s.Store.CompleteAsync(task.Id, 1, "token-w1", new LcsResult { Length = 2, Substring = "bc" }, null, false, CancellationToken.None);
         return task;
     }
@@ -88,7 +88,7 @@ public abstract class TaskStoreTests
         var deleting = s.Store.DeleteAllFinishedAsync(CancellationToken.None);
         // A claim queued beside the delete runs too; the delete itself commits chunk by chunk (below),
         // so the writer is never held for the whole of it.
-        var claim = await s.Store.ClaimAsync(queued.Id, "w1", false, Lease, "token-w1", CancellationToken.None);
+        var claim = await s.Store.ClaimAsync(queued.Id, "w1", 0, false, Lease, "token-w1", CancellationToken.None);
         Assert.Equal(finished, await deleting);
 
         Assert.Equal(StartDecision.Proceed, claim.Decision);
@@ -110,7 +110,7 @@ public abstract class TaskStoreTests
     {
         await using var s = await StartAsync();
         var task = await SubmitAsync(s);
-        await s.Store.ClaimAsync(task.Id, "w1", false, Lease, "token-w1", CancellationToken.None);
+        await s.Store.ClaimAsync(task.Id, "w1", 0, false, Lease, "token-w1", CancellationToken.None);
         var before = s.ChangeFeed.LastChangeSeq;
         // A heartbeat only renews leases and the registry: nothing a watcher shows.
         await s.Store.HeartbeatAsync(new WorkerHeartbeat("w1", TaskQueue.Small, 1, 1, 0, null, [task.Id]), Lease, CancellationToken.None);
@@ -144,7 +144,7 @@ public abstract class TaskStoreTests
         var leases = new LeasesOptions { Duration = TimeSpan.FromSeconds(30), ReaperInterval = TimeSpan.FromSeconds(5) };
         await using var s = await StartAsync(leases);
         var task = await SubmitAsync(s);
-        await s.Store.ClaimAsync(task.Id, "w1", false, leases.Duration, "token-w1", CancellationToken.None);
+        await s.Store.ClaimAsync(task.Id, "w1", 0, false, leases.Duration, "token-w1", CancellationToken.None);
         var reaper = s.Get<LeaseReaper>();
 
         s.Time.Advance(TimeSpan.FromSeconds(20));
@@ -183,6 +183,122 @@ public abstract class TaskStoreTests
             return await StateAsync(s, done.Id) is null;
         }, Wait, "the sweeper to delete the finished task");
         Assert.Equal(TaskState.Pending, await StateAsync(s, queued.Id));
+    }
+
+    private static async Task<List<(TaskState State, int Attempt, string? Worker, string? Note)>> HistoryAsync(InProcessStore s, string id) =>
+        (await s.Reader.HistoryAsync(id, CancellationToken.None))!.Select(h => (h.State, h.Attempt, h.WorkerId, h.Note)).ToList();
+
+    private static async Task<TaskRecord> FailedAsync(InProcessStore s, string error = "time limit")
+    {
+        var task = await SubmitAsync(s);
+        await s.Store.ClaimAsync(task.Id, "w1", 0, false, Lease, "token-w1", CancellationToken.None);
+        await s.Store.CompleteAsync(task.Id, 1, "token-w1", null, error, false, CancellationToken.None);
+        return task;
+    }
+
+    [Fact]
+    public async Task Each_command_that_changes_a_state_writes_its_history_row_and_a_retried_run_is_told_apart_by_its_messages()
+    {
+        await using var s = await StartAsync();
+        var task = await SubmitAsync(s);
+        var published = Assert.Single(await s.Store.ClaimOutboxAsync(10, long.MaxValue, CancellationToken.None));
+        Assert.Equal(0, published.Retries);
+        await s.Store.MarkPublishedAsync([(published.OutboxId, task.Id)], CancellationToken.None);
+        await s.Store.ClaimAsync(task.Id, "w1", 0, false, Lease, "token-w1", CancellationToken.None);
+        await s.Store.CompleteAsync(task.Id, 1, "token-w1", null, "time limit", false, CancellationToken.None);
+
+        Assert.Equal(1, (await s.Store.RetryAsync([task.Id], CancellationToken.None)).Retried);
+        var retried = (await s.Reader.GetAsync(task.Id, false, CancellationToken.None))!.Value.Task;
+        Assert.Equal((TaskState.Pending, 1, null, 1), (retried.State, retried.Retries, retried.Error, retried.Attempts));
+        var message = Assert.Single(await s.Store.ClaimOutboxAsync(10, long.MaxValue, CancellationToken.None));
+        Assert.Equal((task.Id, 1, "abc"), (message.TaskId, message.Retries, message.TextA));
+
+        // The first run's message, still in the queue or redelivered, can neither claim nor finish the new run.
+        Assert.Equal(StartDecision.SkipSuperseded, (await s.Store.ClaimAsync(task.Id, "w9", 0, true, Lease, "token-w9", CancellationToken.None)).Decision);
+        Assert.Equal(StartDecision.SkipSuperseded,
+            (await s.Store.FinishAsync(task.Id, "w9", 0, true, TimeSpan.Zero, new LcsResult { Length = 9 }, null, CancellationToken.None)).Decision);
+        var claim = await s.Store.ClaimAsync(task.Id, "w2", 1, false, Lease, "token-w2", CancellationToken.None);
+        Assert.Equal((StartDecision.Proceed, 2), (claim.Decision, claim.Attempt));
+        await s.Store.CompleteAsync(task.Id, 2, "token-w2", new LcsResult { Length = 2, Substring = "bc" }, null, false, CancellationToken.None);
+
+        Assert.Equal(
+        [
+            (TaskState.Pending, 0, null, "submitted"), (TaskState.Queued, 0, null, "published"), (TaskState.Running, 1, "w1", null),
+            (TaskState.Failed, 1, "w1", "time limit"), (TaskState.Pending, 1, null, "retried"), (TaskState.Running, 2, "w2", null),
+            (TaskState.Succeeded, 2, "w2", null),
+        ], await HistoryAsync(s, task.Id));
+    }
+
+    [Fact]
+    public async Task Retrying_a_task_cancelled_while_queued_replaces_its_unpublished_message()
+    {
+        await using var s = await StartAsync();
+        var task = await SubmitAsync(s);
+        await s.Store.CancelAsync(task.Id, CancellationToken.None);
+        await s.Store.RetryAsync([task.Id], CancellationToken.None);
+        var message = Assert.Single(await s.Store.ClaimOutboxAsync(10, long.MaxValue, CancellationToken.None));
+        Assert.Equal((TaskState.Pending, 1), (message.State, message.Retries));
+        Assert.Equal([TaskState.Pending, TaskState.Cancelled, TaskState.Pending], (await HistoryAsync(s, task.Id)).Select(h => h.State));
+        Assert.Equal("cancelled before it started", (await HistoryAsync(s, task.Id))[1].Note);
+    }
+
+    [Fact]
+    public async Task Retry_refuses_the_whole_request_when_a_task_is_not_failed_or_cancelled_and_reports_unknown_ids()
+    {
+        await using var s = await StartAsync();
+        var failed = await FailedAsync(s);
+        var queued = await SubmitAsync(s);
+        var missing = Guid.NewGuid().ToString();
+        var refused = await Assert.ThrowsAsync<TaskRejection>(() => s.Store.RetryAsync([failed.Id, queued.Id], CancellationToken.None));
+        Assert.Equal(RejectionKind.FailedPrecondition, refused.Kind);
+        Assert.Contains($"{queued.Id} (PENDING)", refused.Message);
+        Assert.Equal(TaskState.Failed, await StateAsync(s, failed.Id));
+        Assert.Equal([TaskState.Pending, TaskState.Running, TaskState.Failed], (await HistoryAsync(s, failed.Id)).Select(h => h.State));
+
+        var outcome = await s.Store.RetryAsync([failed.Id, missing], CancellationToken.None);
+        Assert.Equal(1, outcome.Retried);
+        Assert.Equal([missing], outcome.NotFoundIds);
+        Assert.Null(await s.Reader.HistoryAsync(missing, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Retrying_all_failed_runs_in_chunks_and_leaves_other_states_alone()
+    {
+        await using var s = await StartAsync();
+        const int failed = TaskStore.RetryChunkRows + 20;
+        var tasks = await Task.WhenAll(Enumerable.Range(0, failed).Select(_ => FailedAsync(s)));
+        var succeeded = await FinishedAsync(s);
+        var cancelled = await SubmitAsync(s);
+        await s.Store.CancelAsync(cancelled.Id, CancellationToken.None);
+        var before = s.ChangeFeed.LastChangeSeq;
+
+        Assert.Equal(failed, await s.Store.RetryAllFailedAsync(CancellationToken.None));
+        Assert.True(s.ChangeFeed.LastChangeSeq - before >= 2, $"the retry committed in {s.ChangeFeed.LastChangeSeq - before} steps");
+        foreach (var task in tasks) Assert.Equal(TaskState.Pending, await StateAsync(s, task.Id));
+        Assert.Equal(TaskState.Succeeded, await StateAsync(s, succeeded.Id));
+        Assert.Equal(TaskState.Cancelled, await StateAsync(s, cancelled.Id));
+        var messages = await s.Store.ClaimOutboxAsync(2 * failed, long.MaxValue, CancellationToken.None);
+        Assert.Equal(failed, messages.Count(m => m.Retries == 1));
+    }
+
+    [Fact]
+    public async Task A_deleted_or_swept_task_takes_its_history_along_and_a_requeue_is_logged()
+    {
+        var leases = new LeasesOptions { Duration = TimeSpan.FromSeconds(30) };
+        await using var s = await StartAsync(leases, new RetentionOptions { Failed = TimeSpan.FromHours(1) });
+        var deleted = await FinishedAsync(s);
+        var swept = await FailedAsync(s);
+        var lapsed = await SubmitAsync(s);
+        await s.Store.ClaimAsync(lapsed.Id, "w1", 0, false, leases.Duration, "token-w1", CancellationToken.None);
+
+        s.Time.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(1, await s.Store.ReapAsync(TimeSpan.FromDays(1), 100, CancellationToken.None));
+        Assert.Equal((TaskState.Queued, 1, "w1", "its worker stopped answering (lease lapsed); requeued"), (await HistoryAsync(s, lapsed.Id))[^1]);
+
+        await s.Store.DeleteAsync([deleted.Id], CancellationToken.None);
+        Assert.Equal(1, await s.Get<RetentionSweeper>().RunOnceAsync(CancellationToken.None));
+        var left = await s.Store.RunAsync((db, ct) => db.History.Select(h => h.TaskId).Distinct().ToListAsync(ct), CancellationToken.None);
+        Assert.Equal([lapsed.Id], left);
     }
 }
 

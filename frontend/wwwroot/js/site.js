@@ -1,8 +1,9 @@
 // CeleryKube pages: live updates on top of pages that already work without JavaScript.
 // - [data-live-tasks] tables patch their rows from /events/tasks (server-sent events relaying
 //   WatchTasks); each event is a row's values, already formatted by the server.
-// - #task-view (task page) follows one task: progress in place, and its content fetched again
-//   (without the layout) when the state changes.
+// - #task-view (task page) follows one task: progress in place, and its content (history
+//   included) fetched again (without the layout) when the state changes. A failed or cancelled
+//   task is still followed, since a retry brings it back.
 // - [data-autorefresh] (cluster page) swaps in fresh content every few seconds.
 // - #service-banner shows while TaskService is unreachable; pages recover when it is back.
 // - #live-status says whether the list is live, or paused while TaskService is at its stream cap.
@@ -135,24 +136,28 @@
     });
   }
 
-  // Task page: follow one unfinished task until it finishes.
+  // Task page: follow one task until it finishes for good (succeeds, or is deleted).
   const view = document.getElementById("task-view");
   const head = () => view.querySelector("[data-task]");
-  if (view && head() && head().dataset.live === "true") {
+  if (view && head() && head().dataset.follow === "true") {
     const id = head().dataset.task;
     let wanted = head().dataset.state;
     let loading = false;
+    // Set when the stream (re)opens: what changed between the page's render (e.g. the redirect
+    // after Retry) and the stream's start sent no event, so the content is read once more.
+    let unsure = false;
 
     // Fetches the content again until it shows the latest state an event announced.
     async function reloadView() {
       if (loading) return;
       loading = true;
       try {
-        while (head() && head().dataset.state !== wanted) {
+        while (head() && (unsure || head().dataset.state !== wanted)) {
+          unsure = false;
           const response = await fetch(head().dataset.viewUrl, { headers: { Accept: "text/html" } });
           if (!response.ok) { setServiceAvailable(response.status !== 503); return; }
           view.innerHTML = await response.text();
-          if (head() && head().dataset.live !== "true") { source.close(); return; }
+          if (head() && head().dataset.follow !== "true") { source.close(); return; }
         }
       } catch {
         // The frontend is unreachable; the next event or reconnect tries again.
@@ -168,7 +173,7 @@
       setProgress(document.getElementById("task-progress"), row.progress);
       const text = document.getElementById("task-progress-text");
       if (text) text.textContent = Math.round(row.progress * 100) + "%";
-    }, () => {}, (deleted) => { if (deleted === id) location.reload(); });
+    }, () => { unsure = true; reloadView(); }, (deleted) => { if (deleted === id) location.reload(); });
   }
 
   // Dashboards: fetch the page again and swap its main content, keeping scroll position.

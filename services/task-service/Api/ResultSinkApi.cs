@@ -97,8 +97,9 @@ public sealed class ResultSinkApi(TaskStore store, TaskReader reader, TaskMetric
     {
         var id = RpcErrors.RequireTaskId(request.TaskId, "task_id");
         var workerId = RequireWorkerId(request.WorkerId);
+        RequireRetries(request.Retries);
         var token = ClaimToken.New();
-        var claim = await store.ClaimAsync(id, workerId, request.Redelivered, leases.Value.Duration, token, context.CancellationToken);
+        var claim = await store.ClaimAsync(id, workerId, request.Retries, request.Redelivered, leases.Value.Duration, token, context.CancellationToken);
         var response = new StartTaskResponse { Decision = claim.Decision };
         if (claim.Decision != StartDecision.Proceed) return response;
         metrics.Started(claim.Queue);
@@ -137,12 +138,13 @@ public sealed class ResultSinkApi(TaskStore store, TaskReader reader, TaskMetric
     {
         var id = RpcErrors.RequireTaskId(request.TaskId, "task_id");
         var workerId = RequireWorkerId(request.WorkerId);
+        RequireRetries(request.Retries);
         if (request.OutcomeCase == FinishTaskRequest.OutcomeOneofCase.None) RpcErrors.InvalidArgument("outcome", "set result or error");
         if (request.Result is { } r && (r.Length < 0 || r.OffsetA < 0 || r.OffsetB < 0))
             RpcErrors.InvalidArgument("result", "length and offsets must not be negative");
         var runTime = request.RunTime?.ToTimeSpan() ?? TimeSpan.Zero;
         if (runTime < TimeSpan.Zero) RpcErrors.InvalidArgument("run_time", "must not be negative");
-        var outcome = await store.FinishAsync(id, workerId, request.Redelivered, runTime, request.Result, request.Error, context.CancellationToken);
+        var outcome = await store.FinishAsync(id, workerId, request.Retries, request.Redelivered, runTime, request.Result, request.Error, context.CancellationToken);
         if (outcome.Decision == StartDecision.Proceed)
         {
             metrics.Started(outcome.Queue);
@@ -168,6 +170,11 @@ public sealed class ResultSinkApi(TaskStore store, TaskReader reader, TaskMetric
         if (string.IsNullOrWhiteSpace(workerId)) RpcErrors.InvalidArgument("worker_id", "is required");
         if (workerId.Length > 200) RpcErrors.InvalidArgument("worker_id", "must be at most 200 characters");
         return workerId;
+    }
+
+    private static void RequireRetries(int retries)
+    {
+        if (retries < 0) RpcErrors.InvalidArgument("retries", "must be the job message's retries (0 or more)");
     }
 
     private static void RequireAttempt(int attempt)

@@ -14,7 +14,7 @@ using TaskServiceGrpc = CeleryKube.Protos.V1.TaskService;
 namespace CeleryKube.TaskService.Api;
 
 /// <summary>
-/// The public TaskService: submit, read, list, watch, cancel, delete, cluster status. Every call
+/// The public TaskService: submit, read, list, watch, cancel, retry, delete, history, cluster status. Every call
 /// needs a signed-in caller and destructive ones the operator role when <c>Auth__Enabled</c> is on
 /// (see <see cref="ApiAuthentication"/>).
 /// </summary>
@@ -63,7 +63,7 @@ public sealed class TaskApi(
         {
             var inline = JobMessage.CarriesTexts(lengthA, lengthB);
             dispatcher.Offer(new PendingJob(outboxId, task.Id, task.Queue, task.Algorithm, task.CreatedAtMs, task.State, lengthA, lengthB,
-                inline ? request.TextA : null, inline ? request.TextB : null, traceParent));
+                inline ? request.TextA : null, inline ? request.TextB : null, traceParent, task.Retries));
             metrics.Submitted(stored.Queue);
         }
         return new SubmitLcsResponse { Task = stored.ToProto(), Deduplicated = !created };
@@ -144,14 +144,33 @@ public sealed class TaskApi(
     [Authorize(Policy = ApiAuthentication.OperatorPolicy)]
     public override async Task<DeleteTasksResponse> DeleteTasks(DeleteTasksRequest request, ServerCallContext context)
     {
-        if (request.Ids.Count == 0 && !request.AllFinished) RpcErrors.InvalidArgument("ids", "name the tasks to delete, or set all_finished");
-        if (request.Ids.Count > 0 && request.AllFinished) RpcErrors.InvalidArgument("all_finished", "give either ids or all_finished, not both");
-        if (request.AllFinished)
+        if (IdsOrAll(request.Ids, request.AllFinished, "all_finished", "delete") is not { } ids)
             return new DeleteTasksResponse { DeletedCount = await store.DeleteAllFinishedAsync(context.CancellationToken) };
-        var ids = request.Ids.Select(id => RpcErrors.RequireTaskId(id, "ids")).Distinct().ToList();
         var outcome = await store.DeleteAsync(ids, context.CancellationToken);
         var response = new DeleteTasksResponse { DeletedCount = outcome.Deleted };
         response.NotFoundIds.AddRange(outcome.NotFoundIds);
+        return response;
+    }
+
+    /// <inheritdoc />
+    [Authorize(Policy = ApiAuthentication.OperatorPolicy)]
+    public override async Task<RetryTasksResponse> RetryTasks(RetryTasksRequest request, ServerCallContext context)
+    {
+        if (IdsOrAll(request.Ids, request.AllFailed, "all_failed", "retry") is not { } ids)
+            return new RetryTasksResponse { RetriedCount = await store.RetryAllFailedAsync(context.CancellationToken) };
+        var outcome = await store.RetryAsync(ids, context.CancellationToken);
+        var response = new RetryTasksResponse { RetriedCount = outcome.Retried };
+        response.NotFoundIds.AddRange(outcome.NotFoundIds);
+        return response;
+    }
+
+    /// <inheritdoc />
+    public override async Task<GetTaskHistoryResponse> GetTaskHistory(GetTaskHistoryRequest request, ServerCallContext context)
+    {
+        var id = RpcErrors.RequireTaskId(request.Id);
+        var entries = await reader.HistoryAsync(id, context.CancellationToken) ?? throw TaskRejection.NotFound(id);
+        var response = new GetTaskHistoryResponse();
+        response.Entries.AddRange(entries.Select(e => e.ToProto()));
         return response;
     }
 
@@ -160,6 +179,17 @@ public sealed class TaskApi(
     {
         if (request.HistorySeconds is < 0 or > 86_400) RpcErrors.InvalidArgument("history_seconds", "must be between 0 and 86400");
         return clusterStatus.ReadAsync(request.HistorySeconds, context.CancellationToken);
+    }
+
+    /// <summary>
+    /// The rule of the bulk requests (DeleteTasks, RetryTasks): ids, or the flag named
+    /// <paramref name="allField"/>, never both nor neither. Returns the valid distinct ids, or null for "all".
+    /// </summary>
+    private static List<string>? IdsOrAll(IReadOnlyCollection<string> ids, bool all, string allField, string verb)
+    {
+        if (ids.Count == 0 && !all) RpcErrors.InvalidArgument("ids", $"name the tasks to {verb}, or set {allField}");
+        if (ids.Count > 0 && all) RpcErrors.InvalidArgument(allField, $"give either ids or {allField}, not both");
+        return all ? null : ids.Select(id => RpcErrors.RequireTaskId(id, "ids")).Distinct().ToList();
     }
 
     private int ValidText(string text, string field)

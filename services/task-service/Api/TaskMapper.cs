@@ -29,6 +29,7 @@ public static class TaskMapper
             Error = t.Error ?? "",
             IdempotencyKey = t.IdempotencyKey ?? "",
             CancelRequested = t.CancelRequested,
+            Retries = t.Retries,
         };
         if (t.State == TaskState.Succeeded)
         {
@@ -53,6 +54,16 @@ public static class TaskMapper
     }
 
     private static TextExcerpt Excerpt(TextExcerptRow row) => new() { Start = row.Start, Before = row.Before, Match = row.Match, After = row.After };
+
+    /// <summary>A history row as <see cref="Protos.V1.TaskHistoryEntry"/>.</summary>
+    public static Protos.V1.TaskHistoryEntry ToProto(this Domain.TaskHistoryRecord h) => new()
+    {
+        State = h.State,
+        Time = Time(h.AtMs),
+        Attempt = h.Attempt,
+        WorkerId = h.WorkerId ?? "",
+        Note = h.Note ?? "",
+    };
 
     /// <summary>Unix milliseconds as a protobuf timestamp.</summary>
     public static Timestamp Time(long unixMs) => Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(unixMs));

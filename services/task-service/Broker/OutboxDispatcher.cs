@@ -191,6 +191,7 @@ public sealed class OutboxDispatcher(
             Algorithm = job.Algorithm,
             TextALength = job.TextALength,
             TextBLength = job.TextBLength,
+            Retries = job.Retries,
         };
         if (job is { TextA: { } a, TextB: { } b })
         {

@@ -59,22 +59,38 @@ public sealed class TaskRecord
     /// <summary>SHA-256 of the running attempt's claim token (<see cref="ClaimToken"/>); reports must present the token.</summary>
     public string? ClaimTokenHash { get; private set; }
 
+    /// <summary>How many times the task was retried: which run it is on. Job messages carry it, and only the current run's claim.</summary>
+    public int Retries { get; private set; }
+
+    // State changes not yet written to task_history; the store takes them when it saves the task.
+    private List<TaskHistoryRecord>? unsavedHistory;
+
+    /// <summary>The state changes since the last call, for the store to insert with the task's write.</summary>
+    public IReadOnlyList<TaskHistoryRecord> TakeHistory()
+    {
+        var taken = (IReadOnlyList<TaskHistoryRecord>?)unsavedHistory ?? [];
+        unsavedHistory = null;
+        return taken;
+    }
+
     // ---- The rules ------------------------------------------------------------------------
 
-    /// <summary>The final states: nothing moves a task out of these (the rule every process shares).</summary>
+    /// <summary>The final states: no worker report moves a task out of these, only <see cref="Retry"/> (the rule every process shares).</summary>
     public static IReadOnlyList<TaskState> FinalStates => TaskStates.Final;
 
     /// <summary>True when a task in <paramref name="from"/> may move to <paramref name="to"/>.</summary>
     /// <remarks>
     /// PENDING may go straight to RUNNING: a worker can receive the message before the
     /// dispatcher has recorded the broker's confirm. RUNNING may go back to QUEUED only when its
-    /// lease lapsed (the reaper) or its worker handed it back on shutdown.
+    /// lease lapsed (the reaper) or its worker handed it back on shutdown. FAILED and CANCELLED
+    /// go back to PENDING only by <see cref="Retry"/>, which starts a new run; SUCCEEDED never moves.
     /// </remarks>
     public static bool CanMove(TaskState from, TaskState to) => (from, to) switch
     {
         (TaskState.Pending, TaskState.Queued or TaskState.Running or TaskState.Failed or TaskState.Cancelled) => true,
         (TaskState.Queued, TaskState.Running or TaskState.Failed or TaskState.Cancelled) => true,
         (TaskState.Running, TaskState.Succeeded or TaskState.Failed or TaskState.Cancelled or TaskState.Queued) => true,
+        (_, TaskState.Pending) when TaskStates.IsRetryable(from) => true,
         _ => false,
     };
 
@@ -127,31 +143,47 @@ public sealed class TaskRecord
     // ---- Transitions ----------------------------------------------------------------------
 
     /// <summary>A new submission, PENDING until the broker confirms its job message.</summary>
-    public static TaskRecord Submitted(TaskQueue queue, LcsAlgorithm algorithm, int textALength, int textBLength, string? idempotencyKey, long nowMs) => new()
+    public static TaskRecord Submitted(TaskQueue queue, LcsAlgorithm algorithm, int textALength, int textBLength, string? idempotencyKey, long nowMs)
     {
-        Id = Guid.NewGuid().ToString(),
-        Queue = queue,
-        Algorithm = algorithm == LcsAlgorithm.Unspecified ? LcsAlgorithm.SuffixArray : algorithm,
-        TextALength = textALength,
-        TextBLength = textBLength,
-        CreatedAtMs = nowMs,
-        UpdatedAtMs = nowMs,
-        IdempotencyKey = idempotencyKey,
-    };
+        var task = new TaskRecord
+        {
+            Id = Guid.NewGuid().ToString(),
+            Queue = queue,
+            Algorithm = algorithm == LcsAlgorithm.Unspecified ? LcsAlgorithm.SuffixArray : algorithm,
+            TextALength = textALength,
+            TextBLength = textBLength,
+            CreatedAtMs = nowMs,
+            UpdatedAtMs = nowMs,
+            IdempotencyKey = idempotencyKey,
+        };
+        task.Log(TaskState.Pending, nowMs, "submitted");
+        return task;
+    }
+
+
 
     /// <summary>What the broker's confirm of the job message does: only a PENDING task moves, to QUEUED (the store also runs this as SQL).</summary>
     public static readonly (TaskState From, TaskState To) BrokerConfirmMove = (TaskState.Pending, TaskState.Queued);
 
+    /// <summary>The history note of the broker's confirm (the store writes that row as SQL too).</summary>
+    public const string BrokerConfirmNote = "published";
+
     /// <summary>The broker confirmed the job message.</summary>
     public void MarkQueued(long nowMs)
     {
-        if (State == BrokerConfirmMove.From) MoveTo(BrokerConfirmMove.To, nowMs);
+        if (State == BrokerConfirmMove.From) MoveTo(BrokerConfirmMove.To, nowMs, BrokerConfirmNote);
     }
 
     /// <summary>A worker asks to run the task. Decides who runs it; at most one live attempt.</summary>
+    /// <param name="retries">The job message's run (<see cref="Retries"/> when it was published); a message of an earlier run never claims.</param>
     /// <param name="claimTokenHash">The hash of the token handed to this attempt's worker; later reports must present the token.</param>
-    public StartDecision Claim(string workerId, bool redelivered, long nowMs, TimeSpan lease, string? claimTokenHash = null)
+    public StartDecision Claim(string workerId, int retries, bool redelivered, long nowMs, TimeSpan lease, string? claimTokenHash = null) =>
+        Claim(workerId, retries, redelivered, nowMs, nowMs, lease, claimTokenHash);
+
+    private StartDecision Claim(string workerId, int retries, bool redelivered, long nowMs, long startedAtMs, TimeSpan lease, string? claimTokenHash)
     {
+        // Checked first: the retried run may be RUNNING under a lease a stale redelivery would otherwise take over.
+        if (retries != Retries) return StartDecision.SkipSuperseded;
         if (IsDone)
             return State == TaskState.Cancelled ? StartDecision.SkipCancelled : StartDecision.SkipFinished;
         // A redelivery means the broker gave up on the previous consumer, so its attempt is dead
@@ -163,10 +195,12 @@ public sealed class TaskRecord
             Finish(TaskState.Cancelled, nowMs, "cancelled on request");
             return StartDecision.SkipCancelled;
         }
-        if (State != TaskState.Running) MoveTo(TaskState.Running, nowMs);
+        var takeover = State == TaskState.Running;
         Attempts++;
         WorkerId = workerId;
-        StartedAtMs = nowMs;
+        if (takeover) Log(TaskState.Running, startedAtMs, $"took over from attempt {Attempts - 1}");
+        else MoveTo(TaskState.Running, startedAtMs);
+        StartedAtMs = startedAtMs;
         UpdatedAtMs = nowMs;
         Progress = 0;
         LeaseExpiresAtMs = nowMs + (long)lease.TotalMilliseconds;
@@ -247,11 +281,11 @@ public sealed class TaskRecord
     /// outcome in one step. The claim follows <see cref="Claim"/>'s rules; only when it proceeds is
     /// the outcome recorded, as a new attempt that started <paramref name="runTime"/> ago.
     /// </summary>
-    public StartDecision ClaimAndComplete(string workerId, bool redelivered, long nowMs, TimeSpan runTime, LcsResult? result, string? error)
+    public StartDecision ClaimAndComplete(string workerId, int retries, bool redelivered, long nowMs, TimeSpan runTime, LcsResult? result, string? error)
     {
-        var decision = Claim(workerId, redelivered, nowMs, TimeSpan.Zero);
+        var startedAtMs = Math.Max(UpdatedAtMs, nowMs - (long)runTime.TotalMilliseconds);
+        var decision = Claim(workerId, retries, redelivered, nowMs, startedAtMs, TimeSpan.Zero, null);
         if (decision != StartDecision.Proceed) return decision;
-        StartedAtMs = Math.Max(CreatedAtMs, nowMs - (long)runTime.TotalMilliseconds);
         Record(result, error, cancelled: false, nowMs);
         return decision;
     }
@@ -300,16 +334,48 @@ public sealed class TaskRecord
             Finish(TaskState.Cancelled, nowMs, "cancelled on request (its worker stopped answering)");
             return false;
         }
-        MoveTo(TaskState.Queued, nowMs);
+        MoveTo(TaskState.Queued, nowMs, "its worker stopped answering (lease lapsed); requeued");
         LeaseExpiresAtMs = null;
         ClaimTokenHash = null;
         Progress = 0;
         return true;
     }
 
+    /// <summary>
+    /// Runs a FAILED or CANCELLED task again with the same inputs: a new run (<see cref="Retries"/>
+    /// goes up, so messages of earlier runs are skipped at claim) back at PENDING, with its outcome
+    /// cleared; the caller publishes its job message. Any other state is rejected with FAILED_PRECONDITION.
+    /// </summary>
+    public void Retry(long nowMs)
+    {
+        if (!TaskStates.IsRetryable(State))
+            throw TaskRejection.FailedPrecondition(
+                $"task {Id} is {State.Label()}; only FAILED or CANCELLED tasks can be retried");
+        Retries++;
+        MoveTo(TaskState.Pending, nowMs, "retried");
+        FinishedAtMs = null;
+        Progress = 0;
+        ResultLength = null;
+        ResultSubstring = null;
+        ResultOffsetA = null;
+        ResultOffsetB = null;
+        Error = null;
+        CancelRequested = false;
+        LeaseExpiresAtMs = null;
+        ClaimTokenHash = null;
+    }
+
+    /// <summary>Rejects retrying tasks that are not FAILED or CANCELLED, naming them all.</summary>
+    public static void EnsureRetryable(IReadOnlyCollection<(string Id, TaskState State)> tasks)
+    {
+        var others = tasks.Where(t => !TaskStates.IsRetryable(t.State)).Select(t => $"{t.Id} ({t.State.Label()})").ToList();
+        if (others.Count > 0)
+            throw TaskRejection.FailedPrecondition($"only FAILED or CANCELLED tasks can be retried: {string.Join(", ", others)}");
+    }
+
     private void Finish(TaskState state, long nowMs, string? error)
     {
-        MoveTo(state, nowMs);
+        MoveTo(state, nowMs, error);
         FinishedAtMs = nowMs;
         LeaseExpiresAtMs = null;
         ClaimTokenHash = null;
@@ -317,13 +383,27 @@ public sealed class TaskRecord
         Error = error;
     }
 
-    private void MoveTo(TaskState next, long nowMs)
+    private void MoveTo(TaskState next, long nowMs, string? note = null)
     {
         if (!CanMove(State, next))
             throw new InvalidOperationException($"task {Id} cannot move from {State} to {next}");
+        var attemptsWorker = State == TaskState.Running || next == TaskState.Running;
         State = next;
         UpdatedAtMs = nowMs;
+        Log(next, nowMs, note, attemptsWorker);
     }
+
+    /// <summary>Notes a state change for task_history; the worker only on changes into and out of RUNNING.</summary>
+    private void Log(TaskState state, long atMs, string? note, bool withWorker = true) =>
+        (unsavedHistory ??= []).Add(new TaskHistoryRecord
+        {
+            TaskId = Id,
+            State = state,
+            AtMs = atMs,
+            Attempt = Attempts,
+            WorkerId = withWorker ? WorkerId : null,
+            Note = TaskHistoryRecord.ShortNote(note),
+        });
 }
 
 /// <summary>What a progress report tells the worker.</summary>

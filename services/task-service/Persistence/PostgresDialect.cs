@@ -45,9 +45,43 @@ internal sealed class PostgresDialect : StoreDialect
 
     public override async Task MigrateAsync(TasksDbContext db, CancellationToken cancellationToken)
     {
-        // Npgsql's migrator takes LOCK TABLE on the history table, so replicas starting together
-        // apply each migration once. Creating that table is the one step before the lock: a
-        // replica that loses that race sees a duplicate-object error and simply tries again.
+        // Replicas starting together migrate one after the other: EF's own lock (LOCK TABLE on its
+        // history table, per transaction) let two replicas both apply a later migration when several
+        // were pending. This session lock is held across the whole migration; the next replica then
+        // finds nothing left to apply. A database that does not exist yet (EF creates it) has no lock.
+        await using var lockConnection = new NpgsqlConnection(connectionString);
+        try
+        {
+            await lockConnection.OpenAsync(cancellationToken);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InvalidCatalogName)
+        {
+            await MigrateRetryingAsync(db, cancellationToken);
+            return;
+        }
+        await AdvisoryAsync(lockConnection, "pg_advisory_lock", cancellationToken);
+        try
+        {
+            await MigrateRetryingAsync(db, cancellationToken);
+        }
+        finally
+        {
+            // Released explicitly: a pooled connection's session (and its lock) outlives Close.
+            await AdvisoryAsync(lockConnection, "pg_advisory_unlock", CancellationToken.None);
+        }
+    }
+
+    private static async Task AdvisoryAsync(NpgsqlConnection connection, string function, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT {function}(@key)", connection);
+        command.Parameters.Add(new NpgsqlParameter("key", StoreRounds.Migration));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task MigrateRetryingAsync(TasksDbContext db, CancellationToken cancellationToken)
+    {
+        // Creating EF's history table is the one step before EF's lock: a replica that loses that
+        // race (only possible without the session lock) sees a duplicate-object error and tries again.
         for (var attempt = 1; ; attempt++)
         {
             try

@@ -62,6 +62,7 @@ internal static class StoreRounds
 {
     public const long LeaseReaper = 0x43_4B_52_45_41_50; // "CKREAP"
     public const long RetentionSweep = 0x43_4B_53_57_45_50; // "CKSWEP"
+    public const long Migration = 0x43_4B_4D_49_47_52; // "CKMIGR"
 }
 
 /// <summary>

@@ -97,6 +97,16 @@ public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
         return new ChangeBatch(changes.OrderBy(c => c.Seq).ToList(), reached);
     }
 
+    /// <summary>A task's state changes, oldest first; null for an unknown task.</summary>
+    public async Task<List<TaskHistoryRecord>?> HistoryAsync(string taskId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var entries = await db.History.AsNoTracking().Where(h => h.TaskId == taskId).OrderBy(h => h.Id).ToListAsync(cancellationToken);
+        // No rows: a task stored before the history was kept, or none at all.
+        if (entries.Count == 0 && !await db.Tasks.AnyAsync(t => t.Id == taskId, cancellationToken)) return null;
+        return entries;
+    }
+
     /// <summary>
     /// A piece of a task's text: <paramref name="count"/> code points from code point
     /// <paramref name="start"/> of text A (or B), cut by the database (SQL substr counts code
@@ -180,7 +190,7 @@ public sealed record TaskChange(long Seq, string TaskId, TaskQueue Queue, TaskRe
 /// <summary>An outbox row joined with what its job message carries.</summary>
 /// <remarks>The texts are null when they are too large for the message (<see cref="JobMessage.CarriesTexts"/>).</remarks>
 public sealed record PendingJob(long OutboxId, string TaskId, TaskQueue Queue, LcsAlgorithm Algorithm, long CreatedAtMs,
-    TaskState State, int TextALength, int TextBLength, string? TextA, string? TextB, string? TraceParent)
+    TaskState State, int TextALength, int TextBLength, string? TextA, string? TextB, string? TraceParent, int Retries)
 {
     /// <summary>Characters of text this job holds in memory.</summary>
     public long Chars => (TextA?.Length ?? 0) + (TextB?.Length ?? 0);

@@ -52,25 +52,29 @@ public sealed class TaskStore
             return new SubmitOutcome(existing, false, 0);
         }, cancellationToken);
 
-    /// <summary>A worker claims a task for one attempt (StartTask); the attempt's reports must present <paramref name="claimToken"/>.</summary>
-    public Task<ClaimOutcome> ClaimAsync(string taskId, string workerId, bool redelivered, TimeSpan lease, string claimToken, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// A worker claims a task for one attempt (StartTask) with a job message of run
+    /// <paramref name="retries"/>; the attempt's reports must present <paramref name="claimToken"/>.
+    /// </summary>
+    public Task<ClaimOutcome> ClaimAsync(string taskId, string workerId, int retries, bool redelivered, TimeSpan lease, string claimToken,
+        CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
             var task = await scope.Sql.FindAsync(scope.Db, taskId);
             if (task is null) return new ClaimOutcome(StartDecision.SkipNotFound, 0, TaskQueue.Unspecified);
-            var decision = task.Claim(workerId, redelivered, NowMs, lease, ClaimToken.Hash(claimToken));
+            var decision = task.Claim(workerId, retries, redelivered, NowMs, lease, ClaimToken.Hash(claimToken));
             scope.Sql.Save(task);
             return new ClaimOutcome(decision, task.Attempts, task.Queue);
         }, cancellationToken);
 
     /// <summary>Claims a task and records the outcome of a run that already ended (FinishTask).</summary>
-    public Task<FinishOutcome> FinishAsync(string taskId, string workerId, bool redelivered, TimeSpan runTime, LcsResult? result, string? error,
-        CancellationToken cancellationToken) =>
+    public Task<FinishOutcome> FinishAsync(string taskId, string workerId, int retries, bool redelivered, TimeSpan runTime, LcsResult? result,
+        string? error, CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
             var task = await scope.Sql.FindAsync(scope.Db, taskId);
             if (task is null) return new FinishOutcome(StartDecision.SkipNotFound, 0, TaskState.Unspecified, TaskQueue.Unspecified);
-            var decision = task.ClaimAndComplete(workerId, redelivered, NowMs, runTime, result, error);
+            var decision = task.ClaimAndComplete(workerId, retries, redelivered, NowMs, runTime, result, error);
             scope.Sql.Save(task);
             return new FinishOutcome(decision, task.Attempts, task.State, task.Queue);
         }, cancellationToken);
@@ -108,6 +112,62 @@ public sealed class TaskStore
             scope.Sql.Save(task);
             return task;
         }, cancellationToken);
+
+    /// <summary>
+    /// Runs FAILED or CANCELLED tasks again by id (<see cref="TaskRecord.Retry"/>), each with a new
+    /// outbox row; unknown ids are returned, a task in another state rejects the whole request.
+    /// </summary>
+    public Task<RetryOutcome> RetryAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
+        writer.WriteAsync(async (scope, ct) =>
+        {
+            // Locked in id order, so two replicas retrying overlapping sets take turns instead of deadlocking.
+            var tasks = await scope.Db.Tasks.TagWith(RowLocks.ForUpdate).AsNoTracking().Where(t => ids.Contains(t.Id)).OrderBy(t => t.Id)
+                .ToListAsync(ct);
+            TaskRecord.EnsureRetryable(tasks.Select(t => (t.Id, t.State)).ToList());
+            await RetryLockedAsync(scope, tasks, ct);
+            return new RetryOutcome(tasks.Count, ids.Except(tasks.Select(t => t.Id)).ToList());
+        }, cancellationToken);
+
+    /// <summary>Most tasks one command of <see cref="RetryAllFailedAsync"/> retries.</summary>
+    public const int RetryChunkRows = 500;
+
+    /// <summary>
+    /// Runs every task that was FAILED when the call began again, in commands of at most
+    /// <see cref="RetryChunkRows"/> tasks (a retried task that fails again meanwhile is not taken
+    /// twice). Returns how many were retried.
+    /// </summary>
+    public async Task<int> RetryAllFailedAsync(CancellationToken cancellationToken)
+    {
+        var failedBy = NowMs;
+        var retried = 0;
+        while (true)
+        {
+            var chunk = await writer.WriteAsync(async (scope, ct) =>
+            {
+                var tasks = await scope.Db.Tasks.TagWith(RowLocks.ForUpdate).AsNoTracking()
+                    .Where(t => t.State == TaskState.Failed && t.FinishedAtMs <= failedBy).OrderBy(t => t.Id).Take(RetryChunkRows).ToListAsync(ct);
+                await RetryLockedAsync(scope, tasks, ct);
+                return tasks.Count;
+            }, cancellationToken);
+            retried += chunk;
+            if (chunk < RetryChunkRows) return retried;
+        }
+    }
+
+    /// <summary>Retries tasks read locked: each starts a new run, and its job message replaces any its earlier runs left in the outbox.</summary>
+    private async Task RetryLockedAsync(WriteScope scope, List<TaskRecord> tasks, CancellationToken cancellationToken)
+    {
+        if (tasks.Count == 0) return;
+        var now = NowMs;
+        var ids = tasks.Select(t => t.Id).ToList();
+        await scope.Db.Outbox.Where(o => ids.Contains(o.TaskId)).ExecuteDeleteAsync(cancellationToken);
+        foreach (var task in tasks)
+        {
+            task.Retry(now);
+            scope.Sql.Save(task);
+            scope.AddOutbox(task.Id, now);
+        }
+    }
 
     /// <summary>Deletes finished tasks by id; unknown ids are returned, unfinished ones reject the whole request.</summary>
     public Task<DeleteOutcome> DeleteAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
@@ -202,7 +262,7 @@ public sealed class TaskStore
                           // JobMessage.CarriesTexts as SQL, so large texts are never loaded here.
                           let inline = (long)t.TextALength + t.TextBLength <= JobMessage.MaxInlineCodePoints
                           select new PendingJob(o.Id, t.Id, t.Queue, t.Algorithm, t.CreatedAtMs, t.State, t.TextALength, t.TextBLength,
-                              inline ? i.TextA : null, inline ? i.TextB : null, o.TraceParent))
+                              inline ? i.TextA : null, inline ? i.TextB : null, o.TraceParent, t.Retries))
                 .ToListAsync(ct);
         }, cancellationToken);
 
@@ -251,12 +311,14 @@ public sealed class TaskStore
         {
             if (!await scope.TryLockRoundAsync(StoreRounds.LeaseReaper, ct)) return 0;
             var now = NowMs;
-            var lapsed = await scope.Db.Tasks.TagWith(RowLocks.ForUpdateSkipLocked).Where(TaskRecord.LeaseLapsedBefore(now))
+            var lapsed = await scope.Db.Tasks.TagWith(RowLocks.ForUpdateSkipLocked).AsNoTracking().Where(TaskRecord.LeaseLapsedBefore(now))
                 .OrderBy(t => t.LeaseExpiresAtMs).Take(limit).ToListAsync(ct);
             var requeued = 0;
             foreach (var task in lapsed)
             {
-                if (!task.ReleaseLapsedLease(now)) continue;
+                var republish = task.ReleaseLapsedLease(now);
+                scope.Sql.Save(task);
+                if (!republish) continue;
                 scope.AddOutbox(task.Id, now);
                 requeued++;
             }
@@ -327,6 +389,9 @@ public sealed record FinishOutcome(StartDecision Decision, int Attempt, TaskStat
 
 /// <summary>The task's state after a report, whether the report was applied, and the attempt's run time.</summary>
 public sealed record CompleteOutcome(TaskState State, bool Applied, TaskQueue Queue, TimeSpan? RunTime);
+
+/// <summary>How many tasks were retried and which asked-for ids did not exist.</summary>
+public sealed record RetryOutcome(int Retried, IReadOnlyList<string> NotFoundIds);
 
 /// <summary>How many tasks were deleted and which asked-for ids did not exist.</summary>
 public sealed record DeleteOutcome(int Deleted, IReadOnlyList<string> NotFoundIds);

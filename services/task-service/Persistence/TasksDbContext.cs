@@ -20,6 +20,8 @@ public abstract class TasksDbContext(DbContextOptions options) : DbContext(optio
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
     /// <summary>Registered workers.</summary>
     public DbSet<WorkerRecord> Workers => Set<WorkerRecord>();
+    /// <summary>Every state change of every task.</summary>
+    public DbSet<TaskHistoryRecord> History => Set<TaskHistoryRecord>();
     /// <summary>Deleted tasks, kept briefly so WatchTasks can report the deletion.</summary>
     public DbSet<TaskTombstone> Tombstones => Set<TaskTombstone>();
 
@@ -45,6 +47,7 @@ public abstract class TasksDbContext(DbContextOptions options) : DbContext(optio
             e.Property(t => t.CancelRequested);
             e.Property(t => t.LeaseExpiresAtMs);
             e.Property(t => t.ClaimTokenHash).HasMaxLength(64);
+            e.Property(t => t.Retries);
             e.HasOne<TaskInput>().WithOne().HasForeignKey<TaskInput>(i => i.TaskId).OnDelete(DeleteBehavior.Cascade);
             // Listing newest first, optionally by state or queue, pages by (created, id).
             e.HasIndex(t => new { t.CreatedAtMs, t.Id });
@@ -71,6 +74,18 @@ public abstract class TasksDbContext(DbContextOptions options) : DbContext(optio
             e.Property(o => o.ClaimedBy).HasMaxLength(200);
             // Deleting a task (by request or retention) takes its unpublished message with it.
             e.HasOne<TaskRecord>().WithMany().HasForeignKey(o => o.TaskId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<TaskHistoryRecord>(e =>
+        {
+            e.ToTable("task_history");
+            e.HasKey(h => h.Id);
+            e.Property(h => h.Id).ValueGeneratedOnAdd();
+            e.Property(h => h.TaskId).HasMaxLength(36);
+            e.Property(h => h.WorkerId).HasMaxLength(200);
+            e.Property(h => h.Note).HasMaxLength(TaskHistoryRecord.MaxNoteLength);
+            // A task's page reads its history in order; deleting a task (by request or retention) takes it along.
+            e.HasIndex(h => new { h.TaskId, h.Id });
+            e.HasOne<TaskRecord>().WithMany().HasForeignKey(h => h.TaskId).OnDelete(DeleteBehavior.Cascade);
         });
         model.Entity<TaskTombstone>(e =>
         {

@@ -7,8 +7,9 @@ namespace CeleryKube.TaskService.Persistence;
 
 /// <summary>
 /// The hot path's SQL, prepared once on the writer's connection: a savepoint per command, the
-/// three inserts of a submit, loading a task without change tracking and writing its state back
-/// in one statement. Cold commands (reaper, sweeper, deletes, heartbeats) use EF Core as usual.
+/// inserts of a submit, loading a task without change tracking and writing its state back in one
+/// statement with one history row per state change (every command that changes a task's state
+/// saves it through <see cref="Save"/>, so its history is written in the same transaction). Cold commands (reaper, sweeper, deletes, heartbeats) use EF Core as usual.
 /// The text runs unchanged on SQLite and PostgreSQL (quoted identifiers, <c>@</c> parameters with
 /// their types, <c>ON CONFLICT</c>, <c>RETURNING</c>); only the change stamp is the dialect's.
 /// </summary>
@@ -23,6 +24,8 @@ internal sealed class WriteStatements : IDisposable
     private readonly DbCommand updateTask;
     private readonly DbCommand confirmTask;
     private readonly DbCommand deleteOutbox;
+    private readonly DbCommand insertHistory;
+    private readonly DbCommand insertConfirmHistory;
     private readonly DbCommand readSeq;
     private readonly Func<long> stamp;
     private readonly List<DbCommand> all = [];
@@ -57,11 +60,19 @@ internal sealed class WriteStatements : IDisposable
             UPDATE tasks SET "State" = @state, "Attempts" = @attempts, "WorkerId" = @worker, "StartedAtMs" = @started,
                 "FinishedAtMs" = @finished, "UpdatedAtMs" = @updated, "Progress" = @progress, "ResultLength" = @length,
                 "ResultSubstring" = @substring, "ResultOffsetA" = @offsetA, "ResultOffsetB" = @offsetB, "Error" = @error,
-                "CancelRequested" = @cancel, "LeaseExpiresAtMs" = @lease, "ClaimTokenHash" = @claim
+                "CancelRequested" = @cancel, "LeaseExpiresAtMs" = @lease, "ClaimTokenHash" = @claim, "Retries" = @retries
             WHERE "Id" = @id
             """, ("state", int32), ("attempts", int32), ("worker", text), ("started", int64), ("finished", int64), ("updated", int64),
             ("progress", DbType.Double), ("length", int32), ("substring", text), ("offsetA", int32), ("offsetB", int32), ("error", text),
-            ("cancel", DbType.Boolean), ("lease", int64), ("claim", text), ("id", text));
+            ("cancel", DbType.Boolean), ("lease", int64), ("claim", text), ("retries", int32), ("id", text));
+        insertHistory = Prepare(connection, """
+            INSERT INTO task_history ("TaskId", "State", "AtMs", "Attempt", "WorkerId", "Note") VALUES (@id, @state, @at, @attempt, @worker, @note)
+            """, ("id", text), ("state", int32), ("at", int64), ("attempt", int32), ("worker", text), ("note", text));
+        // The confirm is a blind UPDATE; its history row takes the attempt count from the row it changed.
+        insertConfirmHistory = Prepare(connection, """
+            INSERT INTO task_history ("TaskId", "State", "AtMs", "Attempt", "WorkerId", "Note")
+            SELECT "Id", @state, @at, "Attempts", NULL, @note FROM tasks WHERE "Id" = @id
+            """, ("state", int32), ("at", int64), ("note", text), ("id", text));
         confirmTask = Prepare(connection, """UPDATE tasks SET "State" = @to, "UpdatedAtMs" = @now WHERE "Id" = @id AND "State" = @from""",
             ("to", int32), ("now", int64), ("id", text), ("from", int32));
         deleteOutbox = Prepare(connection, """DELETE FROM outbox WHERE "Id" = @id""", ("id", int64));
@@ -106,6 +117,7 @@ internal sealed class WriteStatements : IDisposable
         if (insertTask.ExecuteNonQuery() == 0) return null;
         Bind(insertInput, task.Id, textA, textB);
         insertInput.ExecuteNonQuery();
+        InsertHistory(task);
         Bind(insertOutbox, task.Id, task.CreatedAtMs, traceParent, claimedBy, claimedUntilMs);
         return (long)insertOutbox.ExecuteScalar()!;
     }
@@ -113,28 +125,46 @@ internal sealed class WriteStatements : IDisposable
     /// <summary>The task as stored, untracked, or null (locked until commit where the engine has row locks).</summary>
     public Task<TaskRecord?> FindAsync(TasksDbContext db, string id) => findTask(db, id);
 
-    /// <summary>Writes back a task's state after a transition (the triggers decide whether it is a visible change).</summary>
+    /// <summary>
+    /// Writes back a task's state after a transition, and a history row for each state change it
+    /// made (the triggers decide whether it is a visible change).
+    /// </summary>
     public void Save(TaskRecord t)
     {
         Bind(updateTask, (int)t.State, t.Attempts, t.WorkerId, t.StartedAtMs, t.FinishedAtMs, t.UpdatedAtMs, t.Progress, t.ResultLength,
-            t.ResultSubstring, t.ResultOffsetA, t.ResultOffsetB, t.Error, t.CancelRequested, t.LeaseExpiresAtMs, t.ClaimTokenHash, t.Id);
+            t.ResultSubstring, t.ResultOffsetA, t.ResultOffsetB, t.Error, t.CancelRequested, t.LeaseExpiresAtMs, t.ClaimTokenHash, t.Retries, t.Id);
         updateTask.ExecuteNonQuery();
+        InsertHistory(t);
     }
 
-    /// <summary>The broker confirmed a task's message: the outbox row goes, a PENDING task becomes QUEUED.</summary>
+    private void InsertHistory(TaskRecord t)
+    {
+        foreach (var h in t.TakeHistory())
+        {
+            Bind(insertHistory, h.TaskId, (int)h.State, h.AtMs, h.Attempt, h.WorkerId, h.Note);
+            insertHistory.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>
+    /// The broker confirmed a task's message: the outbox row goes, a PENDING task becomes QUEUED.
+    /// A row already gone (the task was retried meanwhile, which replaced it) confirms nothing.
+    /// </summary>
     public void Confirm(long outboxId, string taskId, long nowMs)
     {
-        DeleteOutbox(outboxId);
+        if (DeleteOutbox(outboxId) == 0) return;
         var (from, to) = TaskRecord.BrokerConfirmMove;
         Bind(confirmTask, (int)to, nowMs, taskId, (int)from);
-        confirmTask.ExecuteNonQuery();
+        if (confirmTask.ExecuteNonQuery() == 0) return;
+        Bind(insertConfirmHistory, (int)to, nowMs, TaskRecord.BrokerConfirmNote, taskId);
+        insertConfirmHistory.ExecuteNonQuery();
     }
 
-    /// <summary>Removes an outbox row.</summary>
-    public void DeleteOutbox(long outboxId)
+    /// <summary>Removes an outbox row; returns how many rows went (0 or 1).</summary>
+    public int DeleteOutbox(long outboxId)
     {
         Bind(deleteOutbox, outboxId);
-        deleteOutbox.ExecuteNonQuery();
+        return deleteOutbox.ExecuteNonQuery();
     }
 
     public void Dispose()

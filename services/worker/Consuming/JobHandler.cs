@@ -122,6 +122,7 @@ public sealed class JobHandler(WorkerOptions settings, WorkerState state, Worker
             TaskId = job.TaskId,
             WorkerId = settings.Id,
             Redelivered = delivery.Redelivered,
+            Retries = job.Retries,
             RunTime = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(runTime),
         };
         switch (outcome)
@@ -257,6 +258,7 @@ public sealed class JobHandler(WorkerOptions settings, WorkerState state, Worker
                 TaskId = job.TaskId,
                 WorkerId = settings.Id,
                 Redelivered = delivery.Redelivered,
+                Retries = job.Retries,
             }, ct), budgets.Start, $"StartTask for task {job.TaskId}", logger, abandon);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument)

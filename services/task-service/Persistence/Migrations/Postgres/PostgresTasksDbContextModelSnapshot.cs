@@ -21,6 +21,43 @@ namespace CeleryKube.TaskService.Persistence.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("CeleryKube.TaskService.Domain.TaskHistoryRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("AtMs")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<int>("State")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("TaskId")
+                        .IsRequired()
+                        .HasMaxLength(36)
+                        .HasColumnType("character varying(36)");
+
+                    b.Property<string>("WorkerId")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TaskId", "Id");
+
+                    b.ToTable("task_history", (string)null);
+                });
+
             modelBuilder.Entity("CeleryKube.TaskService.Domain.TaskRecord", b =>
                 {
                     b.Property<string>("Id")
@@ -75,6 +112,9 @@ namespace CeleryKube.TaskService.Persistence.Migrations.Postgres
 
                     b.Property<string>("ResultSubstring")
                         .HasColumnType("text");
+
+                    b.Property<int>("Retries")
+                        .HasColumnType("integer");
 
                     b.Property<long?>("StartedAtMs")
                         .HasColumnType("bigint");
@@ -208,6 +248,15 @@ namespace CeleryKube.TaskService.Persistence.Migrations.Postgres
                     b.HasKey("WorkerId");
 
                     b.ToTable("workers", (string)null);
+                });
+
+            modelBuilder.Entity("CeleryKube.TaskService.Domain.TaskHistoryRecord", b =>
+                {
+                    b.HasOne("CeleryKube.TaskService.Domain.TaskRecord", null)
+                        .WithMany()
+                        .HasForeignKey("TaskId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("CeleryKube.TaskService.Persistence.OutboxMessage", b =>

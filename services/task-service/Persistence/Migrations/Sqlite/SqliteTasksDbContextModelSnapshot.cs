@@ -16,6 +16,41 @@ namespace CeleryKube.TaskService.Persistence.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("CeleryKube.TaskService.Domain.TaskHistoryRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("AtMs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("State")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TaskId")
+                        .IsRequired()
+                        .HasMaxLength(36)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("WorkerId")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TaskId", "Id");
+
+                    b.ToTable("task_history", (string)null);
+                });
+
             modelBuilder.Entity("CeleryKube.TaskService.Domain.TaskRecord", b =>
                 {
                     b.Property<string>("Id")
@@ -70,6 +105,9 @@ namespace CeleryKube.TaskService.Persistence.Migrations.Sqlite
 
                     b.Property<string>("ResultSubstring")
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("Retries")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long?>("StartedAtMs")
                         .HasColumnType("INTEGER");
@@ -203,6 +241,15 @@ namespace CeleryKube.TaskService.Persistence.Migrations.Sqlite
                     b.HasKey("WorkerId");
 
                     b.ToTable("workers", (string)null);
+                });
+
+            modelBuilder.Entity("CeleryKube.TaskService.Domain.TaskHistoryRecord", b =>
+                {
+                    b.HasOne("CeleryKube.TaskService.Domain.TaskRecord", null)
+                        .WithMany()
+                        .HasForeignKey("TaskId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("CeleryKube.TaskService.Persistence.OutboxMessage", b =>

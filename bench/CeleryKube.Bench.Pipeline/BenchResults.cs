@@ -5,7 +5,7 @@ public sealed record CpuPerTask(string Process, double Milliseconds);
 
 /// <summary>A small-task throughput run with a given number of workers, and its CPU profile.</summary>
 public sealed record ThroughputRow(int Workers, int Tasks, double TasksPerSecond, double SubmitsPerSecond, double Seconds,
-    IReadOnlyList<CpuPerTask> CpuPerTask, double? StoreCommitsPerTask);
+    IReadOnlyList<CpuPerTask> CpuPerTask, double? StoreCommitsPerTask, int Clients = 8);
 
 /// <summary>Large tasks with 1 and 2 large workers.</summary>
 public sealed record ScalingRow(string Kind, int Tasks, int TextLength, double SecondsWithOneWorker, double SecondsWithTwoWorkers)

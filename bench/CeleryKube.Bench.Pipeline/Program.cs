@@ -10,6 +10,7 @@ using CeleryKube.Testing;
 //   --quick        fewer tasks everywhere: a smoke run of a minute or two
 //   --out FOLDER   where pipeline-results.json/.md and pipeline-throughput.svg go (default artifacts/bench)
 //   --small-concurrency N   task slots per small worker (default 16, the worker's default for small)
+//   --clients N    concurrent submitting clients in the throughput runs (default 8; each sends one task per call)
 //   --skip-large   leave out the large-task scaling runs (for quick comparisons of small-task changes)
 //   --stores       only compare stores: SQLite beside PostgreSQL (private, fsync off) with 1 and 2 task-service replicas
 //   --flood [--compare DIR] [--rounds N]   issue 11's flood instead: 300 WatchTasks + 300 browser event streams
@@ -38,7 +39,10 @@ var outFolder = Path.GetFullPath(Arg("--out") ?? Path.Combine(RepoPaths.Root, "a
 var submitCount = quick ? 100 : 500;
 var e2eCount = quick ? 50 : 200;
 var throughputTasks = quick ? 1_000 : 10_000;
-const int Clients = 8;
+var clients = int.Parse(Arg("--clients") ?? "8", CultureInfo.InvariantCulture);
+// Unmeasured load before the measurements: tiered JIT compilation of the services settles only
+// after about 10 s of load, and a service runs for days, so the figures are taken warm.
+var warmUpTasks = quick ? 2_000 : 20_000;
 var largeTasks = quick ? 2 : 4;
 const int LargeTextLength = 1_000_000;
 var bruteForceLength = quick ? 5_000 : 20_000;
@@ -70,8 +74,8 @@ if (attachUrl is not null)
 {
     var attached = new PipelineRuns(attachUrl, phaseTimeout);
     await MeasureLatenciesAsync(attached);
-    var run = await attached.ThroughputAsync(throughputTasks, Clients, PipelineRuns.SmallRequest, TaskQueue.Small);
-    results.Throughput.Add(new ThroughputRow(0, run.Tasks, run.TasksPerSecond, run.SubmitsPerSecond, run.TotalTime.TotalSeconds, [], null));
+    var run = await attached.ThroughputAsync(throughputTasks, clients, PipelineRuns.SmallRequest, TaskQueue.Small);
+    results.Throughput.Add(new ThroughputRow(0, run.Tasks, run.TasksPerSecond, run.SubmitsPerSecond, run.TotalTime.TotalSeconds, [], null, clients));
     results.Notes.Add("attached mode: the worker count is whatever the attached stack runs (shown as 0); raw limits not measured.");
     Finish();
     return 0;
@@ -95,9 +99,11 @@ Console.WriteLine($"raw SQLite: {results.RawSqliteTasksPerSecondGrouped:0} tasks
 results.RawRabbitMqMessagesPerSecond = await RawRabbitMqLimit.MessagesPerSecondAsync(stack.Rabbit.Uri, quick ? 5_000 : 20_000, PipelineRuns.SmallTextLength, phaseTimeout);
 Console.WriteLine($"raw RabbitMQ round trip: {results.RawRabbitMqMessagesPerSecond:0} msg/s");
 
+await WarmUpAsync();
 await MeasureLatenciesAsync(runs);
 await MeasureThroughputAsync(1);
 await stack.StartWorkerAsync("small", smallConcurrency);
+await WarmUpAsync();
 await MeasureThroughputAsync(2);
 results.Notes.Add($"small workers: concurrency (slots = prefetch) {smallConcurrency} each; large workers: concurrency 1 each, so a second worker doubles the slots.");
 if (skipLarge)
@@ -132,6 +138,12 @@ async Task MeasureLatenciesAsync(PipelineRuns target)
     Console.WriteLine($"end-to-end latency: p50 {results.EndToEndP50Ms:0.00} ms, p99 {results.EndToEndP99Ms:0.00} ms");
 }
 
+async Task WarmUpAsync()
+{
+    var run = await runs.ThroughputAsync(warmUpTasks, clients, PipelineRuns.SmallRequest, TaskQueue.Small);
+    Console.WriteLine($"warm-up (not measured): {run.Tasks} small tasks at {run.TasksPerSecond:0} tasks/s");
+}
+
 async Task MeasureThroughputAsync(int smallWorkers)
 {
     var processes = new List<(string Name, int Pid)> { ("task-service", stack.TaskService.Pid), ("RabbitMQ", rabbitPid) };
@@ -139,12 +151,12 @@ async Task MeasureThroughputAsync(int smallWorkers)
     processes.Add(("bench clients", Environment.ProcessId));
     var cpuBefore = processes.Select(p => ProcessCpu.CpuMilliseconds(p.Pid)).ToList();
     var commitsBefore = await StoreMetrics.CommitsAsync(stack.MetricsPort);
-    var run = await runs.ThroughputAsync(throughputTasks, Clients, PipelineRuns.SmallRequest, TaskQueue.Small);
+    var run = await runs.ThroughputAsync(throughputTasks, clients, PipelineRuns.SmallRequest, TaskQueue.Small);
     var commitsAfter = await StoreMetrics.CommitsAsync(stack.MetricsPort);
     var cpu = processes.Select((p, i) => (p.Name, Ms: (ProcessCpu.CpuMilliseconds(p.Pid) - cpuBefore[i]) / run.Tasks))
         .GroupBy(p => p.Name).Select(g => new CpuPerTask(g.Key, g.Sum(p => p.Ms))).ToList();
     double? commitsPerTask = commitsBefore is { } b && commitsAfter is { } a ? (a - b) / run.Tasks : null;
-    results.Throughput.Add(new ThroughputRow(smallWorkers, run.Tasks, run.TasksPerSecond, run.SubmitsPerSecond, run.TotalTime.TotalSeconds, cpu, commitsPerTask));
+    results.Throughput.Add(new ThroughputRow(smallWorkers, run.Tasks, run.TasksPerSecond, run.SubmitsPerSecond, run.TotalTime.TotalSeconds, cpu, commitsPerTask, clients));
     Console.WriteLine($"throughput, {smallWorkers} small worker(s): {run.TasksPerSecond:0} tasks/s end to end ({run.SubmitsPerSecond:0} submits/s); " +
         $"CPU ms/task: {string.Join(", ", cpu.Select(c => $"{c.Process} {c.Milliseconds:0.00}"))}; commits/task {commitsPerTask:0.000}");
 }

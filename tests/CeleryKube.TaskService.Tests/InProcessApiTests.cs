@@ -77,8 +77,7 @@ public abstract class InProcessApiTests(InProcessTaskService app)
         } while (token != "");
         Assert.Equal(seen.Count, seen.Select(t => t.Id).Distinct().Count());
         Assert.Equal(seen.OrderByDescending(t => t.CreateTime).Select(t => t.CreateTime), seen.Select(t => t.CreateTime));
-        var order = seen.Select(t => t.Id).Where(mine.Contains).ToList();
-        Assert.Equal(Enumerable.Reverse(mine), order);
+        AssertListedByCreation(mine, seen, newestFirst: true);
 
         var large = await app.Tasks.ListTasksAsync(new ListTasksRequest { Queue = TaskQueue.Large, PageSize = 1000 });
         Assert.All(large.Tasks, t => Assert.Equal(TaskQueue.Large, t.Queue));
@@ -88,6 +87,21 @@ public abstract class InProcessApiTests(InProcessTaskService app)
         AssertFieldViolation(await Refused(() => app.Tasks.ListTasksAsync(new ListTasksRequest { PageToken = "garbage" }).ResponseAsync, StatusCode.InvalidArgument), "page_token");
         AssertFieldViolation(await Refused(() => app.Tasks.ListTasksAsync(new ListTasksRequest { PageSize = 5000 }).ResponseAsync, StatusCode.InvalidArgument), "page_size");
         AssertFieldViolation(await Refused(() => app.Tasks.ListTasksAsync(new ListTasksRequest { States = { (TaskState)77 } }).ResponseAsync, StatusCode.InvalidArgument), "states");
+    }
+
+    /// <summary>
+    /// The tasks <paramref name="submitted"/> one after another are all in <paramref name="listed"/>,
+    /// in creation order: later submits were created no earlier, and the list follows creation time.
+    /// Two submits in the same millisecond may be listed either way round (the id breaks the tie).
+    /// </summary>
+    private static void AssertListedByCreation(List<string> submitted, IEnumerable<LcsTask> listed, bool newestFirst)
+    {
+        var mine = listed.Where(t => submitted.Contains(t.Id)).ToList();
+        Assert.Equal(submitted.Order(), mine.Select(t => t.Id).Order());
+        var created = mine.ToDictionary(t => t.Id, t => t.CreateTime);
+        Assert.Equal(submitted.Select(id => created[id]).Order(), submitted.Select(id => created[id]));
+        var times = mine.Select(t => t.CreateTime).ToList();
+        Assert.Equal(newestFirst ? times.OrderDescending() : times.Order(), times);
     }
 
     [Fact]
@@ -113,8 +127,8 @@ public abstract class InProcessApiTests(InProcessTaskService app)
         var newest = await AllPages(oldestFirst: false);
         Assert.Equal(oldest.Count, oldest.Select(t => t.Id).Distinct().Count());
         Assert.Equal(oldest.OrderBy(t => t.CreateTime).Select(t => t.CreateTime), oldest.Select(t => t.CreateTime));
-        Assert.Equal(mine, oldest.Select(t => t.Id).Where(mine.Contains));
-        Assert.Equal(Enumerable.Reverse(mine), newest.Select(t => t.Id).Where(mine.Contains));
+        AssertListedByCreation(mine, oldest, newestFirst: false);
+        AssertListedByCreation(mine, newest, newestFirst: true);
 
         var firstOldest = await app.Tasks.ListTasksAsync(new ListTasksRequest { PageSize = 1, OldestFirst = true });
         var wrongOrder = await Refused(() => app.Tasks.ListTasksAsync(new ListTasksRequest { PageSize = 1, PageToken = firstOldest.NextPageToken }).ResponseAsync, StatusCode.InvalidArgument);

@@ -1,5 +1,6 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
+using CeleryKube.Protos;
 using CeleryKube.Protos.V1;
 using Grpc.Core;
 using TaskServiceClient = CeleryKube.Protos.V1.TaskService.TaskServiceClient;
@@ -11,7 +12,7 @@ namespace CeleryKube.Frontend.Services;
 /// browser. Events: <c>service</c> (<c>{"available":bool}</c>), <c>task</c> (a <see cref="TaskRow"/>),
 /// <c>deleted</c> (<c>{"id":...}</c>) and <c>paused</c> (<c>{"reason":...}</c>: task-service is at
 /// its cap of watch streams, so the browser is asked to come back after <see cref="RetryWhenBusyAfter"/>).
-/// The stream is known to be live when WatchTasks sends its response headers. When the service
+/// The stream is known to be live when WatchTasks sends its live headers (<see cref="WatchStreamHeaders"/>). When the service
 /// goes away the response ends and the browser's EventSource reconnects by itself every few
 /// seconds, which is how the pages notice that it is back.
 /// </summary>
@@ -51,31 +52,26 @@ public static class TaskEventStream
     }
 
     /// <summary>
-    /// Null once the stream is live (WatchTasks sent its headers); otherwise why it is not. A
-    /// refusal (a bad id, the stream cap) is a trailers-only response: its headers arrive with
-    /// the status, the call already over.
+    /// Null once the stream is live (WatchTasks sent its live headers); otherwise why it is not. A
+    /// refusal (a bad id, the stream cap) is a trailers-only response: the call is already over,
+    /// and reading the stream gives its status (the status may not be recorded yet when its
+    /// headers are handed out, so the headers alone cannot tell).
     /// </summary>
     private static async Task<RpcException?> RefusalAsync(AsyncServerStreamingCall<WatchTasksResponse> watch)
     {
         try
         {
-            await watch.ResponseHeadersAsync;
+            if (WatchStreamHeaders.IsLive(await watch.ResponseHeadersAsync))
+            {
+                return null;
+            }
+            await watch.ResponseStream.MoveNext();
         }
         catch (RpcException ex)
         {
             return ex;
         }
-        Status status;
-        try
-        {
-            status = watch.GetStatus();
-        }
-        catch (InvalidOperationException)
-        {
-            // No status yet: the stream is open.
-            return null;
-        }
-        return status.StatusCode == StatusCode.OK ? null : new RpcException(status);
+        return new RpcException(new Status(StatusCode.Unavailable, "WatchTasks ended before it started"));
     }
 
     private static IResult Refused(RpcException refusal)

@@ -120,7 +120,7 @@ public sealed class TaskApi(
         var cancellationToken = context.CancellationToken;
         using var watcher = broadcast.Subscribe(ids, queue);
         // Tell the client the stream is live before the first change arrives.
-        await context.WriteResponseHeadersAsync(new Metadata());
+        await context.WriteResponseHeadersAsync(WatchStreamHeaders.LiveHeaders());
         try
         {
             await foreach (var update in watcher.Events.ReadAllAsync(cancellationToken))

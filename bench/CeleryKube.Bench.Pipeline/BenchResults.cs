@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace CeleryKube.Bench.Pipeline;
 
 /// <summary>CPU milliseconds one task cost in each process during a phase.</summary>
@@ -5,7 +7,12 @@ public sealed record CpuPerTask(string Process, double Milliseconds);
 
 /// <summary>A small-task throughput run with a given number of workers, and its CPU profile.</summary>
 public sealed record ThroughputRow(int Workers, int Tasks, double TasksPerSecond, double SubmitsPerSecond, double Seconds,
-    IReadOnlyList<CpuPerTask> CpuPerTask, double? StoreCommitsPerTask, int Clients = 8);
+    IReadOnlyList<CpuPerTask> CpuPerTask, double? StoreCommitsPerTask, int Clients)
+{
+    /// <summary>CPU milliseconds per task summed over all measured processes.</summary>
+    [JsonIgnore]
+    public double TotalCpuMsPerTask => CpuPerTask.Sum(c => c.Milliseconds);
+}
 
 /// <summary>Large tasks with 1 and 2 large workers.</summary>
 public sealed record ScalingRow(string Kind, int Tasks, int TextLength, double SecondsWithOneWorker, double SecondsWithTwoWorkers)

@@ -106,6 +106,38 @@ public abstract class TaskStoreTests
     }
 
     [Fact]
+    public async Task A_broker_confirm_commits_on_its_own_when_nothing_else_is_written_and_shares_the_commit_of_writes_queued_with_it()
+    {
+        await using var s = await StartAsync();
+        await SubmitAsync(s);
+        await SubmitAsync(s);
+        var messages = await s.Store.ClaimOutboxAsync(10, long.MaxValue, CancellationToken.None);
+        Assert.Equal(2, messages.Count);
+
+        // Alone, the confirm waits a moment for a write to share a commit with, then commits by itself.
+        await s.Store.MarkPublishedAsync([(messages[0].OutboxId, messages[0].TaskId)], CancellationToken.None).WaitAsync(Wait);
+        Assert.Equal(TaskState.Queued, await StateAsync(s, messages[0].TaskId));
+
+        // Queued behind a write in progress, the confirm and the write queued after it commit together (one sequence number per commit).
+        var release = new TaskCompletionSource();
+        var holding = s.Store.RunAsync(async (_, _) =>
+        {
+            await release.Task;
+            return 0;
+        }, CancellationToken.None);
+        var confirm = s.Store.MarkPublishedAsync([(messages[1].OutboxId, messages[1].TaskId)], CancellationToken.None);
+        var third = SubmitAsync(s);
+        release.SetResult();
+        await holding;
+        await confirm.WaitAsync(Wait);
+        var submitted = await third;
+        var confirmed = (await s.Reader.GetAsync(messages[1].TaskId, false, CancellationToken.None))!.Value.Task;
+        var stored = (await s.Reader.GetAsync(submitted.Id, false, CancellationToken.None))!.Value.Task;
+        Assert.Equal(TaskState.Queued, confirmed.State);
+        Assert.Equal(stored.ChangeSeq, confirmed.ChangeSeq);
+    }
+
+    [Fact]
     public async Task A_commit_that_changes_nothing_does_not_advance_the_feed()
     {
         await using var s = await StartAsync();

@@ -56,36 +56,48 @@ public sealed class TaskWatchBroadcast(TaskReader reader, TaskChangeFeed changeF
     {
         await changeFeed.Ready.WaitAsync(stoppingToken);
         var sent = changeFeed.LastChangeSeq;
-        while (!stoppingToken.IsCancellationRequested)
+        TaskReader.ChangeCursor? cursor = null;
+        try
         {
-            var nextCommit = changeFeed.NextCommitAsync();
-            var upTo = changeFeed.LastChangeSeq;
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                while (sent < upTo)
+                var nextCommit = changeFeed.NextCommitAsync();
+                var upTo = changeFeed.LastChangeSeq;
+                try
                 {
-                    // Nobody watches: nothing to read (a watcher only wants what commits after it came).
-                    if (Count == 0)
+                    while (sent < upTo)
                     {
-                        sent = upTo;
-                        break;
+                        // Nobody watches: nothing to read (a watcher only wants what commits after it came).
+                        if (Count == 0)
+                        {
+                            sent = upTo;
+                            break;
+                        }
+                        cursor ??= await reader.OpenChangeCursorAsync(stoppingToken);
+                        var batch = await cursor.ReadAsync(sent, upTo, MaxChangesPerRead, stoppingToken);
+                        var events = batch.Changes.Select(ToEvent).ToList();
+                        foreach (var watcher in Volatile.Read(ref watchers)) watcher.Offer(events);
+                        sent = batch.UpToSeq;
                     }
-                    var batch = await reader.ChangesAsync(sent, upTo, MaxChangesPerRead, stoppingToken);
-                    var events = batch.Changes.Select(ToEvent).ToList();
-                    foreach (var watcher in Volatile.Read(ref watchers)) watcher.Offer(events);
-                    sent = batch.UpToSeq;
+                    await nextCommit.WaitAsync(stoppingToken);
                 }
-                await nextCommit.WaitAsync(stoppingToken);
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    logger.LogWarning("Reading the change feed for watchers failed, retrying: {Error}", ex.Message);
+                    // A fresh connection for the retry: the failure may have been the connection's.
+                    if (cursor is not null) await cursor.DisposeAsync();
+                    cursor = null;
+                    await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                }
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                logger.LogWarning("Reading the change feed for watchers failed, retrying: {Error}", ex.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
-            }
+        }
+        finally
+        {
+            if (cursor is not null) await cursor.DisposeAsync();
         }
     }
 

@@ -77,6 +77,42 @@ public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
     public async Task<ChangeBatch> ChangesAsync(long afterSeq, long upToSeq, int limit, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await ReadChangesAsync(db, afterSeq, upToSeq, limit, cancellationToken);
+    }
+
+    /// <summary>
+    /// A reader of the change feed that keeps one context and connection open between reads, for a
+    /// loop that reads after every commit (the watch broadcast): opening a SQLite connection, even a
+    /// pooled one, sets its pragmas and EF's functions again, which cost more than the read.
+    /// </summary>
+    public async Task<ChangeCursor> OpenChangeCursorAsync(CancellationToken cancellationToken)
+    {
+        var db = await contexts.CreateDbContextAsync(cancellationToken);
+        try
+        {
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            return new ChangeCursor(db);
+        }
+        catch
+        {
+            await db.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>An open reader of the change feed (see <see cref="OpenChangeCursorAsync"/>); one caller at a time.</summary>
+    public sealed class ChangeCursor(TasksDbContext db) : IAsyncDisposable
+    {
+        /// <summary>As <see cref="ChangesAsync"/>, on this cursor's connection.</summary>
+        public Task<ChangeBatch> ReadAsync(long afterSeq, long upToSeq, int limit, CancellationToken cancellationToken) =>
+            ReadChangesAsync(db, afterSeq, upToSeq, limit, cancellationToken);
+
+        /// <inheritdoc />
+        public ValueTask DisposeAsync() => db.DisposeAsync();
+    }
+
+    private static async Task<ChangeBatch> ReadChangesAsync(TasksDbContext db, long afterSeq, long upToSeq, int limit, CancellationToken cancellationToken)
+    {
         var changed = await TaskSummaries.Query(db).Where(t => t.ChangeSeq > afterSeq && t.ChangeSeq <= upToSeq)
             .OrderBy(t => t.ChangeSeq).Take(limit).ToListAsync(cancellationToken);
         var deleted = await db.Tombstones.AsNoTracking().Where(t => t.ChangeSeq > afterSeq && t.ChangeSeq <= upToSeq)
@@ -90,7 +126,7 @@ public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
         {
             // The first commit alone holds more than the limit (a bulk change): it is read whole.
             var first = Math.Min(changed.Count > 0 ? changed[0].ChangeSeq : long.MaxValue, deleted.Count > 0 ? deleted[0].ChangeSeq : long.MaxValue);
-            return await ChangesAsync(afterSeq, first, int.MaxValue, cancellationToken);
+            return await ReadChangesAsync(db, afterSeq, first, int.MaxValue, cancellationToken);
         }
         var changes = changed.Where(t => t.ChangeSeq <= reached).Select(t => new TaskChange(t.ChangeSeq, t.Id, t.Queue, t))
             .Concat(deleted.Where(t => t.ChangeSeq <= reached).Select(t => new TaskChange(t.ChangeSeq, t.TaskId, t.Queue, null)));

@@ -266,9 +266,12 @@ public sealed class TaskStore
                 .ToListAsync(ct);
         }, cancellationToken);
 
-    /// <summary>The broker confirmed these outbox rows: delete them and mark their tasks QUEUED.</summary>
+    /// <summary>
+    /// The broker confirmed these outbox rows: delete them and mark their tasks QUEUED. Deferred:
+    /// it shares the commit of the next write (often the worker's report of the same task).
+    /// </summary>
     public Task MarkPublishedAsync(IReadOnlyCollection<(long OutboxId, string TaskId)> published, CancellationToken cancellationToken) =>
-        writer.WriteAsync((scope, _) =>
+        writer.WriteDeferredAsync((scope, _) =>
         {
             var now = NowMs;
             foreach (var (outboxId, taskId) in published) scope.Sql.Confirm(outboxId, taskId, now);

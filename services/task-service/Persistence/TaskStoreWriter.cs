@@ -24,6 +24,10 @@ internal sealed class TaskStoreWriter(
     ILogger<TaskStoreWriter> logger) : BackgroundService
 {
     private const int MaxBatch = 512;
+
+    /// <summary>The longest a deferred write waits for a write somebody waits on, to share its commit.</summary>
+    public static readonly TimeSpan DeferralLimit = TimeSpan.FromMilliseconds(5);
+
     private const int MaxRunsPerCommand = 3;
     // Commits and writes per commit say how well grouping works under load (the pipeline benchmark reads them).
     private static readonly Counter<long> Commits = Telemetry.Meter.CreateCounter<long>("celerykube.store.commits", description: "Task store transactions committed");
@@ -33,9 +37,20 @@ internal sealed class TaskStoreWriter(
     private WriteStatements? statements;
 
     /// <summary>Runs <paramref name="command"/> in the next write transaction and returns its value once committed.</summary>
-    public Task<T> WriteAsync<T>(Func<WriteScope, CancellationToken, Task<T>> command, CancellationToken cancellationToken = default)
+    public Task<T> WriteAsync<T>(Func<WriteScope, CancellationToken, Task<T>> command, CancellationToken cancellationToken = default) =>
+        Enqueue(new WriteCommand<T>(command, deferred: false), cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="WriteAsync{T}"/>, for a write that no caller is waiting on (bookkeeping such
+    /// as the broker's confirms): it joins the next transaction instead of starting its own, and
+    /// starts one only after <see cref="DeferralLimit"/>. Otherwise it would take a commit of its own
+    /// just before the write a worker or client waits for, which then waits for two fsyncs.
+    /// </summary>
+    public Task<T> WriteDeferredAsync<T>(Func<WriteScope, CancellationToken, Task<T>> command, CancellationToken cancellationToken = default) =>
+        Enqueue(new WriteCommand<T>(command, deferred: true), cancellationToken);
+
+    private Task<T> Enqueue<T>(WriteCommand<T> write, CancellationToken cancellationToken)
     {
-        var write = new WriteCommand<T>(command);
         if (!queue.Writer.TryWrite(write)) throw TaskStoreUnavailableException.Stopping();
         return write.Completion.Task.WaitAsync(cancellationToken);
     }
@@ -52,7 +67,8 @@ internal sealed class TaskStoreWriter(
             while (await queue.Reader.WaitToReadAsync(stoppingToken))
             {
                 batch.Clear();
-                while (batch.Count < MaxBatch && queue.Reader.TryRead(out var next)) batch.Add(next);
+                Drain(batch);
+                if (batch.TrueForAll(c => c.Deferred)) await LingerAsync(batch, stoppingToken);
                 await RunBatchAsync(batch, stoppingToken);
             }
         }
@@ -65,6 +81,27 @@ internal sealed class TaskStoreWriter(
             queue.Writer.TryComplete();
             foreach (var command in batch) command.Fail(TaskStoreUnavailableException.Stopping());
             while (queue.Reader.TryRead(out var left)) left.Fail(TaskStoreUnavailableException.Stopping());
+        }
+    }
+
+    private void Drain(List<IWriteCommand> batch)
+    {
+        while (batch.Count < MaxBatch && queue.Reader.TryRead(out var next)) batch.Add(next);
+    }
+
+    /// <summary>Waits up to <see cref="DeferralLimit"/> for a write that is not deferred, taking in whatever queues meanwhile.</summary>
+    private async Task LingerAsync(List<IWriteCommand> batch, CancellationToken stoppingToken)
+    {
+        // The real clock, not the injected TimeProvider: this bounds a few milliseconds of grouping,
+        // not a rule of the task lifecycle, and a test's frozen clock must not hold a confirm forever.
+        using var linger = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        linger.CancelAfter(DeferralLimit);
+        try
+        {
+            while (batch.Count < MaxBatch && batch.TrueForAll(c => c.Deferred) && await queue.Reader.WaitToReadAsync(linger.Token)) Drain(batch);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
         }
     }
 
@@ -120,9 +157,10 @@ internal sealed class TaskStoreWriter(
             if (stopping) throw;
             return;
         }
-        // The feed first: a caller whose write returned finds the feed already past it.
-        changeFeed.Notify(seq, outboxRowsAdded);
+        // The feed's sequence first: a caller whose write returned finds the feed already past it.
+        changeFeed.Advance(seq);
         foreach (var command in done) command.Commit();
+        changeFeed.Notify(seq, outboxRowsAdded);
     }
 
     private async Task<(TasksDbContext, WriteStatements)> OpenAsync(CancellationToken cancellationToken)
@@ -146,14 +184,16 @@ internal sealed class TaskStoreWriter(
 
     private interface IWriteCommand
     {
+        bool Deferred { get; }
         Task RunAsync(WriteScope scope, CancellationToken cancellationToken);
         void Commit();
         void Fail(Exception error);
     }
 
-    private sealed class WriteCommand<T>(Func<WriteScope, CancellationToken, Task<T>> run) : IWriteCommand
+    private sealed class WriteCommand<T>(Func<WriteScope, CancellationToken, Task<T>> run, bool deferred) : IWriteCommand
     {
         private T? result;
+        public bool Deferred => deferred;
         public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public async Task RunAsync(WriteScope scope, CancellationToken cancellationToken) => result = await run(scope, cancellationToken);
         public void Commit() => Completion.TrySetResult(result!);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using CeleryKube.TaskService.Domain;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -18,7 +19,10 @@ public static class TaskSummaries
     public const int ResultCodePoints = 200;
 
     /// <summary>The tasks, untracked, with shortened results; compose filters and ordering on it as on <c>db.Tasks</c>.</summary>
-    public static IQueryable<TaskRecord> Query(TasksDbContext db) => db.Tasks.FromSqlRaw(Select(db)).AsNoTracking();
+    public static IQueryable<TaskRecord> Query(TasksDbContext db) => db.Tasks.FromSqlRaw(Selects.GetValue(db.Model, _ => Select(db))).AsNoTracking();
+
+    // Built once per model (one per database engine), not per query: building it walks the model.
+    private static readonly ConditionalWeakTable<IModel, string> Selects = new();
 
     private static string Select(TasksDbContext db)
     {

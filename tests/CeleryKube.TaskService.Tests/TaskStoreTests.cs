@@ -119,12 +119,15 @@ public abstract class TaskStoreTests
         Assert.Equal(TaskState.Queued, await StateAsync(s, messages[0].TaskId));
 
         // Queued behind a write in progress, the confirm and the write queued after it commit together (one sequence number per commit).
+        var entered = new TaskCompletionSource();
         var release = new TaskCompletionSource();
         var holding = s.Store.RunAsync(async (_, _) =>
         {
+            entered.SetResult();
             await release.Task;
             return 0;
         }, CancellationToken.None);
+        await entered.Task.WaitAsync(Wait);
         var confirm = s.Store.MarkPublishedAsync([(messages[1].OutboxId, messages[1].TaskId)], CancellationToken.None);
         var third = SubmitAsync(s);
         release.SetResult();

@@ -1,7 +1,9 @@
+using System.Runtime.CompilerServices;
 using CeleryKube.Messaging;
 using CeleryKube.Protos.V1;
 using CeleryKube.TaskService.Domain;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
 
 namespace CeleryKube.TaskService.Persistence;
 
@@ -111,12 +113,33 @@ public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
         public ValueTask DisposeAsync() => db.DisposeAsync();
     }
 
+    // The feed is read after every commit while anybody watches: its two queries are compiled once
+    // per model (one per engine; the changed tasks' SELECT is the model's), not translated per read.
+    private static readonly ConditionalWeakTable<IModel, ChangeQueries> CompiledChangeQueries = new();
+
+    private sealed class ChangeQueries(string select)
+    {
+        public Func<TasksDbContext, long, long, int, IAsyncEnumerable<TaskRecord>> Changed { get; } =
+            EF.CompileAsyncQuery((TasksDbContext db, long after, long upTo, int limit) =>
+                db.Tasks.FromSqlRaw(select).AsNoTracking().Where(t => t.ChangeSeq > after && t.ChangeSeq <= upTo).OrderBy(t => t.ChangeSeq).Take(limit));
+
+        public Func<TasksDbContext, long, long, int, IAsyncEnumerable<TaskTombstone>> Deleted { get; } =
+            EF.CompileAsyncQuery((TasksDbContext db, long after, long upTo, int limit) =>
+                db.Tombstones.AsNoTracking().Where(t => t.ChangeSeq > after && t.ChangeSeq <= upTo).OrderBy(t => t.ChangeSeq).Take(limit));
+    }
+
+    private static async Task<List<T>> ListAsync<T>(IAsyncEnumerable<T> rows, CancellationToken cancellationToken)
+    {
+        var list = new List<T>();
+        await foreach (var row in rows.WithCancellation(cancellationToken)) list.Add(row);
+        return list;
+    }
+
     private static async Task<ChangeBatch> ReadChangesAsync(TasksDbContext db, long afterSeq, long upToSeq, int limit, CancellationToken cancellationToken)
     {
-        var changed = await TaskSummaries.Query(db).Where(t => t.ChangeSeq > afterSeq && t.ChangeSeq <= upToSeq)
-            .OrderBy(t => t.ChangeSeq).Take(limit).ToListAsync(cancellationToken);
-        var deleted = await db.Tombstones.AsNoTracking().Where(t => t.ChangeSeq > afterSeq && t.ChangeSeq <= upToSeq)
-            .OrderBy(t => t.ChangeSeq).Take(limit).ToListAsync(cancellationToken);
+        var queries = CompiledChangeQueries.GetValue(db.Model, _ => new ChangeQueries(TaskSummaries.Select(db)));
+        var changed = await ListAsync(queries.Changed(db, afterSeq, upToSeq, limit), cancellationToken);
+        var deleted = await ListAsync(queries.Deleted(db, afterSeq, upToSeq, limit), cancellationToken);
         // A full list may have more behind it, also of its last commit (one sequence number per
         // commit): the batch ends before the last commit a full list reached.
         var reached = upToSeq;

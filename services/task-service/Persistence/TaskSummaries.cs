@@ -19,12 +19,15 @@ public static class TaskSummaries
     public const int ResultCodePoints = 200;
 
     /// <summary>The tasks, untracked, with shortened results; compose filters and ordering on it as on <c>db.Tasks</c>.</summary>
-    public static IQueryable<TaskRecord> Query(TasksDbContext db) => db.Tasks.FromSqlRaw(Selects.GetValue(db.Model, _ => Select(db))).AsNoTracking();
+    public static IQueryable<TaskRecord> Query(TasksDbContext db) => db.Tasks.FromSqlRaw(Select(db)).AsNoTracking();
 
     // Built once per model (one per database engine), not per query: building it walks the model.
     private static readonly ConditionalWeakTable<IModel, string> Selects = new();
 
-    private static string Select(TasksDbContext db)
+    /// <summary>The SQL <see cref="Query"/> starts from, for a query compiled ahead (it takes <c>FromSqlRaw</c> of it).</summary>
+    public static string Select(TasksDbContext db) => Selects.GetValue(db.Model, _ => BuildSelect(db));
+
+    private static string BuildSelect(TasksDbContext db)
     {
         var entity = db.Model.FindEntityType(typeof(TaskRecord))!;
         var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());

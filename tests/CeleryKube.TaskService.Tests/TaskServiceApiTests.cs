@@ -19,7 +19,8 @@ public abstract class TaskServiceApiTests(TaskServiceFixture fx)
         Assert.Equal(1000, small.TextALength);
         Assert.Equal(3, small.TextBLength);
         Assert.Equal(LcsAlgorithm.SuffixArray, small.Algorithm);
-        Assert.True(Guid.TryParse(small.Id, out _));
+        Assert.True(Guid.TryParse(small.Id, out var id));
+        Assert.Equal(7, id.Version);
 
         var large = await fx.SubmitAsync("x", new string('b', 1001));
         Assert.Equal(TaskQueue.Large, large.Queue);

@@ -36,19 +36,6 @@ public sealed class TaskChangeFeed
     /// </summary>
     public void Notify(long changeSeq, bool addedOutboxRows = false)
     {
-        Advance(changeSeq);
-        ready.TrySetResult();
-        Wake(ref committed);
-        if (addedOutboxRows) NotifyOutboxRows();
-    }
-
-    /// <summary>
-    /// Raises <see cref="LastChangeSeq"/> without waking readers yet: the writer completes its
-    /// callers between this and <see cref="Notify"/>, so their replies are queued on the thread
-    /// pool ahead of the readers' work (a caller whose write returned still finds the feed past it).
-    /// </summary>
-    public void Advance(long changeSeq)
-    {
         var known = Volatile.Read(ref lastChangeSeq);
         while (changeSeq > known)
         {
@@ -56,13 +43,16 @@ public sealed class TaskChangeFeed
             if (seen == known) break;
             known = seen;
         }
+        ready.TrySetResult();
+        Wake(ref committed);
+        if (addedOutboxRows) NotifyOutboxRows();
     }
 
     /// <summary>Outbox rows were left for any replica to publish (another replica's requeue).</summary>
     public void NotifyOutboxRows() => Wake(ref outboxAdded);
 
     // Readers are woken through the thread pool's global queue: the callers the writer completes
-    // just before go to its thread's local queue, which that thread runs first. Woken directly,
+    // right after go to its thread's local queue, which that thread runs first. Woken directly,
     // the watch broadcast's read (about 1 ms of CPU) ran ahead of the replies on that thread.
     private static void Wake(ref TaskCompletionSource signal)
     {

@@ -128,18 +128,11 @@ public sealed class TaskReader(IDbContextFactory<TasksDbContext> contexts)
                 db.Tombstones.AsNoTracking().Where(t => t.ChangeSeq > after && t.ChangeSeq <= upTo).OrderBy(t => t.ChangeSeq).Take(limit));
     }
 
-    private static async Task<List<T>> ListAsync<T>(IAsyncEnumerable<T> rows, CancellationToken cancellationToken)
-    {
-        var list = new List<T>();
-        await foreach (var row in rows.WithCancellation(cancellationToken)) list.Add(row);
-        return list;
-    }
-
     private static async Task<ChangeBatch> ReadChangesAsync(TasksDbContext db, long afterSeq, long upToSeq, int limit, CancellationToken cancellationToken)
     {
         var queries = CompiledChangeQueries.GetValue(db.Model, _ => new ChangeQueries(TaskSummaries.Select(db)));
-        var changed = await ListAsync(queries.Changed(db, afterSeq, upToSeq, limit), cancellationToken);
-        var deleted = await ListAsync(queries.Deleted(db, afterSeq, upToSeq, limit), cancellationToken);
+        var changed = await queries.Changed(db, afterSeq, upToSeq, limit).ToListAsync(cancellationToken);
+        var deleted = await queries.Deleted(db, afterSeq, upToSeq, limit).ToListAsync(cancellationToken);
         // A full list may have more behind it, also of its last commit (one sequence number per
         // commit): the batch ends before the last commit a full list reached.
         var reached = upToSeq;

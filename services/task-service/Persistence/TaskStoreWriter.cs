@@ -157,10 +157,9 @@ internal sealed class TaskStoreWriter(
             if (stopping) throw;
             return;
         }
-        // The feed's sequence first: a caller whose write returned finds the feed already past it.
-        changeFeed.Advance(seq);
-        foreach (var command in done) command.Commit();
+        // The feed first: a caller whose write returned finds the feed already past it.
         changeFeed.Notify(seq, outboxRowsAdded);
+        foreach (var command in done) command.Commit();
     }
 
     private async Task<(TasksDbContext, WriteStatements)> OpenAsync(CancellationToken cancellationToken)

@@ -25,6 +25,12 @@ public abstract class TasksDbContext(DbContextOptions options) : DbContext(optio
     /// <summary>Deleted tasks, kept briefly so WatchTasks can report the deletion.</summary>
     public DbSet<TaskTombstone> Tombstones => Set<TaskTombstone>();
 
+    /// <summary>The idempotency key index's filter, which an upsert on that key must repeat.</summary>
+    internal static readonly string IdempotencyKeyFilter = NotNull(nameof(TaskRecord.IdempotencyKey));
+
+    // Quoted identifiers read the same on SQLite and PostgreSQL.
+    private static string NotNull(string column) => $"\"{column}\" IS NOT NULL";
+
     /// <inheritdoc />
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -55,11 +61,14 @@ public abstract class TasksDbContext(DbContextOptions options) : DbContext(optio
             e.HasIndex(t => new { t.Queue, t.CreatedAtMs });
             // WatchTasks follows the change feed.
             e.HasIndex(t => t.ChangeSeq);
-            // Retention sweeps, throughput history and the lease reaper.
-            e.HasIndex(t => new { t.State, t.FinishedAtMs });
-            e.HasIndex(t => new { t.State, t.LeaseExpiresAtMs });
-            // No filter: NULLs repeat in a unique index on every engine (and a filter's column name would be provider-specific SQL).
-            e.HasIndex(t => t.IdempotencyKey).IsUnique();
+            // Retention sweeps and throughput history read finished tasks, the lease reaper running
+            // ones: each index holds only the rows it serves, so a task that is submitted, queued
+            // and finished in moments (most of them) never enters the lease index and enters the
+            // other once. Their queries compare the column, which implies the filter on both engines.
+            e.HasIndex(t => new { t.State, t.FinishedAtMs }).HasFilter(NotNull(nameof(TaskRecord.FinishedAtMs)));
+            e.HasIndex(t => new { t.State, t.LeaseExpiresAtMs }).HasFilter(NotNull(nameof(TaskRecord.LeaseExpiresAtMs)));
+            // Only submissions that carry a key are indexed (the submit's ON CONFLICT names the same filter).
+            e.HasIndex(t => t.IdempotencyKey).IsUnique().HasFilter(IdempotencyKeyFilter);
         });
         model.Entity<TaskInput>(e =>
         {

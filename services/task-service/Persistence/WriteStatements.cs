@@ -44,11 +44,11 @@ internal sealed class WriteStatements : IDisposable
         rollback = Prepare(connection, "ROLLBACK TO SAVEPOINT command");
         // A second submission with the same key inserts nothing (on PostgreSQL it first waits for
         // the other transaction holding that key to end); the caller then reads the winner's task.
-        insertTask = Prepare(connection, """
+        insertTask = Prepare(connection, $$"""
             INSERT INTO tasks ("Id", "State", "Queue", "Algorithm", "TextALength", "TextBLength", "Attempts", "CreatedAtMs", "UpdatedAtMs",
                 "ChangeSeq", "Progress", "CancelRequested", "IdempotencyKey")
             VALUES (@id, @state, @queue, @algorithm, @a, @b, 0, @now, @now, 0, 0, FALSE, @key)
-            ON CONFLICT ("IdempotencyKey") DO NOTHING
+            ON CONFLICT ("IdempotencyKey") WHERE {{TasksDbContext.IdempotencyKeyFilter}} DO NOTHING
             """, ("id", text), ("state", int32), ("queue", int32), ("algorithm", int32), ("a", int32), ("b", int32), ("now", int64), ("key", text));
         insertInput = Prepare(connection, """INSERT INTO task_inputs ("TaskId", "TextA", "TextB") VALUES (@id, @a, @b)""",
             ("id", text), ("a", text), ("b", text));
@@ -179,7 +179,8 @@ internal sealed class WriteStatements : IDisposable
         foreach (var (name, type) in parameters)
         {
             var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
+            // With its prefix, Microsoft.Data.Sqlite finds the parameter in one lookup instead of four on every execution.
+            parameter.ParameterName = "@" + name;
             parameter.DbType = type;
             command.Parameters.Add(parameter);
         }

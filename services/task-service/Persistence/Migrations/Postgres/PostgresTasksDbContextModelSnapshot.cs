@@ -139,7 +139,8 @@ namespace CeleryKube.TaskService.Persistence.Migrations.Postgres
                     b.HasIndex("ChangeSeq");
 
                     b.HasIndex("IdempotencyKey")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasFilter("\"IdempotencyKey\" IS NOT NULL");
 
                     b.HasIndex("CreatedAtMs", "Id");
 
@@ -147,9 +148,11 @@ namespace CeleryKube.TaskService.Persistence.Migrations.Postgres
 
                     b.HasIndex("State", "CreatedAtMs");
 
-                    b.HasIndex("State", "FinishedAtMs");
+                    b.HasIndex("State", "FinishedAtMs")
+                        .HasFilter("\"FinishedAtMs\" IS NOT NULL");
 
-                    b.HasIndex("State", "LeaseExpiresAtMs");
+                    b.HasIndex("State", "LeaseExpiresAtMs")
+                        .HasFilter("\"LeaseExpiresAtMs\" IS NOT NULL");
 
                     b.ToTable("tasks", (string)null);
                 });

@@ -25,9 +25,6 @@ public abstract class TasksDbContext(DbContextOptions options) : DbContext(optio
     /// <summary>Deleted tasks, kept briefly so WatchTasks can report the deletion.</summary>
     public DbSet<TaskTombstone> Tombstones => Set<TaskTombstone>();
 
-    /// <summary>The idempotency key index's filter, which an upsert on that key must repeat.</summary>
-    internal static readonly string IdempotencyKeyFilter = NotNull(nameof(TaskRecord.IdempotencyKey));
-
     // Quoted identifiers read the same on SQLite and PostgreSQL.
     private static string NotNull(string column) => $"\"{column}\" IS NOT NULL";
 
@@ -67,8 +64,10 @@ public abstract class TasksDbContext(DbContextOptions options) : DbContext(optio
             // other once. Their queries compare the column, which implies the filter on both engines.
             e.HasIndex(t => new { t.State, t.FinishedAtMs }).HasFilter(NotNull(nameof(TaskRecord.FinishedAtMs)));
             e.HasIndex(t => new { t.State, t.LeaseExpiresAtMs }).HasFilter(NotNull(nameof(TaskRecord.LeaseExpiresAtMs)));
-            // Only submissions that carry a key are indexed (the submit's ON CONFLICT names the same filter).
-            e.HasIndex(t => t.IdempotencyKey).IsUnique().HasFilter(IdempotencyKeyFilter);
+            // No filter, although most tasks have no key: an upsert must name a partial index's filter,
+            // so adding one would break the submits of replicas still running the previous release
+            // during a rolling upgrade. NULLs repeat in a unique index on every engine.
+            e.HasIndex(t => t.IdempotencyKey).IsUnique();
         });
         model.Entity<TaskInput>(e =>
         {

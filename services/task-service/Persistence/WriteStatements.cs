@@ -44,11 +44,11 @@ internal sealed class WriteStatements : IDisposable
         rollback = Prepare(connection, "ROLLBACK TO SAVEPOINT command");
         // A second submission with the same key inserts nothing (on PostgreSQL it first waits for
         // the other transaction holding that key to end); the caller then reads the winner's task.
-        insertTask = Prepare(connection, $$"""
+        insertTask = Prepare(connection, """
             INSERT INTO tasks ("Id", "State", "Queue", "Algorithm", "TextALength", "TextBLength", "Attempts", "CreatedAtMs", "UpdatedAtMs",
                 "ChangeSeq", "Progress", "CancelRequested", "IdempotencyKey")
             VALUES (@id, @state, @queue, @algorithm, @a, @b, 0, @now, @now, 0, 0, FALSE, @key)
-            ON CONFLICT ("IdempotencyKey") WHERE {{TasksDbContext.IdempotencyKeyFilter}} DO NOTHING
+            ON CONFLICT ("IdempotencyKey") DO NOTHING
             """, ("id", text), ("state", int32), ("queue", int32), ("algorithm", int32), ("a", int32), ("b", int32), ("now", int64), ("key", text));
         insertInput = Prepare(connection, """INSERT INTO task_inputs ("TaskId", "TextA", "TextB") VALUES (@id, @a, @b)""",
             ("id", text), ("a", text), ("b", text));

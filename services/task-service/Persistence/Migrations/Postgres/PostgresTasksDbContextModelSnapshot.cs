@@ -139,8 +139,7 @@ namespace CeleryKube.TaskService.Persistence.Migrations.Postgres
                     b.HasIndex("ChangeSeq");
 
                     b.HasIndex("IdempotencyKey")
-                        .IsUnique()
-                        .HasFilter("\"IdempotencyKey\" IS NOT NULL");
+                        .IsUnique();
 
                     b.HasIndex("CreatedAtMs", "Id");
 

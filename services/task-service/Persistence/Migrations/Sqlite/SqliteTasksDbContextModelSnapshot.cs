@@ -132,8 +132,7 @@ namespace CeleryKube.TaskService.Persistence.Migrations.Sqlite
                     b.HasIndex("ChangeSeq");
 
                     b.HasIndex("IdempotencyKey")
-                        .IsUnique()
-                        .HasFilter("\"IdempotencyKey\" IS NOT NULL");
+                        .IsUnique();
 
                     b.HasIndex("CreatedAtMs", "Id");
 

@@ -2,7 +2,7 @@
 
 #nullable disable
 
-namespace CeleryKube.TaskService.Persistence.Migrations.Postgres
+namespace CeleryKube.TaskService.Persistence.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class PartialIndexes : Migration
@@ -11,23 +11,12 @@ namespace CeleryKube.TaskService.Persistence.Migrations.Postgres
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropIndex(
-                name: "IX_tasks_IdempotencyKey",
-                table: "tasks");
-
-            migrationBuilder.DropIndex(
                 name: "IX_tasks_State_FinishedAtMs",
                 table: "tasks");
 
             migrationBuilder.DropIndex(
                 name: "IX_tasks_State_LeaseExpiresAtMs",
                 table: "tasks");
-
-            migrationBuilder.CreateIndex(
-                name: "IX_tasks_IdempotencyKey",
-                table: "tasks",
-                column: "IdempotencyKey",
-                unique: true,
-                filter: "\"IdempotencyKey\" IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "IX_tasks_State_FinishedAtMs",
@@ -46,22 +35,12 @@ namespace CeleryKube.TaskService.Persistence.Migrations.Postgres
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropIndex(
-                name: "IX_tasks_IdempotencyKey",
-                table: "tasks");
-
-            migrationBuilder.DropIndex(
                 name: "IX_tasks_State_FinishedAtMs",
                 table: "tasks");
 
             migrationBuilder.DropIndex(
                 name: "IX_tasks_State_LeaseExpiresAtMs",
                 table: "tasks");
-
-            migrationBuilder.CreateIndex(
-                name: "IX_tasks_IdempotencyKey",
-                table: "tasks",
-                column: "IdempotencyKey",
-                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_tasks_State_FinishedAtMs",

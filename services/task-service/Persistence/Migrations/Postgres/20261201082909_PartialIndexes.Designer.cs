@@ -11,7 +11,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace CeleryKube.TaskService.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresTasksDbContext))]
-    [Migration("20261201081001_PartialIndexes")]
+    [Migration("20261201082909_PartialIndexes")]
     partial class PartialIndexes
     {
         /// <inheritdoc />
@@ -142,8 +142,7 @@ namespace CeleryKube.TaskService.Persistence.Migrations.Postgres
                     b.HasIndex("ChangeSeq");
 
                     b.HasIndex("IdempotencyKey")
-                        .IsUnique()
-                        .HasFilter("\"IdempotencyKey\" IS NOT NULL");
+                        .IsUnique();
 
                     b.HasIndex("CreatedAtMs", "Id");
 

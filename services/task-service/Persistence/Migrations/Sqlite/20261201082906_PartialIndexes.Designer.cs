@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace CeleryKube.TaskService.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteTasksDbContext))]
-    [Migration("20261201080958_PartialIndexes")]
+    [Migration("20261201082906_PartialIndexes")]
     partial class PartialIndexes
     {
         /// <inheritdoc />
@@ -135,8 +135,7 @@ namespace CeleryKube.TaskService.Persistence.Migrations.Sqlite
                     b.HasIndex("ChangeSeq");
 
                     b.HasIndex("IdempotencyKey")
-                        .IsUnique()
-                        .HasFilter("\"IdempotencyKey\" IS NOT NULL");
+                        .IsUnique();
 
                     b.HasIndex("CreatedAtMs", "Id");
 

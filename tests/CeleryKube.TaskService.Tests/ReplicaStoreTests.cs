@@ -55,6 +55,57 @@ public sealed class ReplicaStoreTests
     }
 
     [Fact]
+    public async Task Two_replicas_whose_transactions_lock_two_tasks_in_opposite_orders_both_commit_every_command()
+    {
+        await using var a = await InProcessStore.StartAsync(StoreProvider.Postgres);
+        await using var b = await a.StartReplicaAsync();
+        var (x, y) = ((await SubmitAsync(a)).Id, (await SubmitAsync(a)).Id);
+
+        // Each replica's writer runs two commands in one transaction: the first locks one task, the
+        // second (once both first ones hold their locks) the other task. That is a deadlock, and
+        // the loser's first command still holds the lock the winner waits for: only giving up its
+        // whole transaction, not running the second command again, lets both finish. The live
+        // version of this: a claim locks a task, then a submit waits for the other replica's
+        // transaction holding the same idempotency key, which waits to confirm that task.
+        var locked = new[] { new TaskCompletionSource(), new TaskCompletionSource() };
+        var writes = new List<Task<int>>();
+        foreach (var (replica, index, first, second) in new[] { (a, 0, x, y), (b, 1, y, x) })
+        {
+            var busy = new TaskCompletionSource();
+            var release = new TaskCompletionSource();
+            var gate = replica.Store.RunAsync(async (_, ct) =>
+            {
+                busy.SetResult();
+                await release.Task.WaitAsync(ct);
+                return 0;
+            }, CancellationToken.None);
+            await busy.Task.WaitAsync(Wait);
+            // Queued while the writer is busy, so its next transaction holds both.
+            var name = index == 0 ? "a" : "b";
+            writes.Add(replica.Store.RunAsync(async (db, ct) =>
+            {
+                var rows = await db.Tasks.Where(t => t.Id == first).ExecuteUpdateAsync(u => u.SetProperty(t => t.Error, name), ct);
+                locked[index].TrySetResult();
+                return rows;
+            }, CancellationToken.None));
+            writes.Add(replica.Store.RunAsync(async (db, ct) =>
+            {
+                await Task.WhenAll(locked.Select(l => l.Task)).WaitAsync(ct);
+                return await db.Tasks.Where(t => t.Id == second).ExecuteUpdateAsync(u => u.SetProperty(t => t.Error, name), ct);
+            }, CancellationToken.None));
+            release.SetResult();
+            await gate;
+        }
+
+        var updated = await Task.WhenAll(writes).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal([1, 1, 1, 1], updated);
+        // Each transaction applied whole: both tasks carry the mark of the one that committed last.
+        var marks = new List<string?>();
+        foreach (var id in new[] { x, y }) marks.Add((await a.Reader.GetAsync(id, false, CancellationToken.None))!.Value.Task.Error);
+        Assert.Single(marks.Distinct());
+    }
+
+    [Fact]
     public async Task Outbox_claims_are_disjoint_and_a_dead_replicas_claims_are_published_by_another()
     {
         await using var a = await InProcessStore.StartAsync(StoreProvider.Postgres);

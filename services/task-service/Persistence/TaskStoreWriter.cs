@@ -14,8 +14,8 @@ namespace CeleryKube.TaskService.Persistence;
 /// did, bulk statements included. Before the commit the transaction's changes are stamped with
 /// the next change sequence (<see cref="ChangeStamp"/>). The writer keeps one connection with its
 /// hot statements prepared (<see cref="WriteStatements"/>) and opens a fresh one after a failed commit.
-/// On PostgreSQL every replica has its own writer; a command that lost a deadlock to another
-/// replica's transaction is run again under a fresh savepoint.
+/// On PostgreSQL every replica has its own writer; a transaction that lost a deadlock to another
+/// replica's is rolled back and run again from its first command.
 /// </summary>
 internal sealed class TaskStoreWriter(
     IDbContextFactory<TasksDbContext> contexts,
@@ -28,7 +28,7 @@ internal sealed class TaskStoreWriter(
     /// <summary>The longest a deferred write waits for a write somebody waits on, to share its commit.</summary>
     public static readonly TimeSpan DeferralLimit = TimeSpan.FromMilliseconds(5);
 
-    private const int MaxRunsPerCommand = 3;
+    private const int MaxRunsPerBatch = 3;
     // Commits and writes per commit say how well grouping works under load (the pipeline benchmark reads them).
     private static readonly Counter<long> Commits = Telemetry.Meter.CreateCounter<long>("celerykube.store.commits", description: "Task store transactions committed");
     private static readonly Counter<long> Writes = Telemetry.Meter.CreateCounter<long>("celerykube.store.writes", description: "Write commands committed");
@@ -107,59 +107,87 @@ internal sealed class TaskStoreWriter(
 
     private async Task RunBatchAsync(List<IWriteCommand> batch, CancellationToken stoppingToken)
     {
-        var done = new List<IWriteCommand>(batch.Count);
-        long seq;
-        var outboxRowsAdded = false;
+        var run = new TransactionRun();
         try
         {
-            var (context, sql) = await OpenAsync(stoppingToken);
-            var scope = new WriteScope(context, sql, dialect);
-            await using var transaction = await context.Database.BeginTransactionAsync(stoppingToken);
-            sql.Enlist(transaction.GetDbTransaction());
-            foreach (var command in batch)
+            for (var attempt = 1; ; attempt++)
             {
-                for (var run = 1; ; run++)
-                {
-                    sql.BeginCommand();
-                    scope.OutboxRowsAdded = false;
-                    try
-                    {
-                        await command.RunAsync(scope, stoppingToken);
-                        if (context.ChangeTracker.HasChanges()) await context.SaveChangesAsync(stoppingToken);
-                        sql.EndCommand();
-                        done.Add(command);
-                        outboxRowsAdded |= scope.OutboxRowsAdded;
-                        break;
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-                    {
-                        sql.UndoCommand();
-                        context.ChangeTracker.Clear();
-                        if (run < MaxRunsPerCommand && dialect.IsTransient(ex)) continue;
-                        command.Fail(ex);
-                        break;
-                    }
-                }
-                context.ChangeTracker.Clear();
+                run = new TransactionRun();
+                if (await RunTransactionAsync(batch, run, mayRestart: attempt < MaxRunsPerBatch, stoppingToken)) break;
+                logger.LogInformation("A write transaction of {Count} commands lost a deadlock (or a serialization conflict) to another replica; running it again", batch.Count);
             }
-            seq = sql.StampChanges();
-            await transaction.CommitAsync(stoppingToken);
-            Commits.Add(1);
-            Writes.Add(done.Count);
         }
         catch (Exception ex)
         {
             await CloseAsync();
             var stopping = stoppingToken.IsCancellationRequested;
-            if (!stopping) logger.LogError(ex, "Task store commit failed; {Count} writes are reported as failed", done.Count);
+            if (!stopping) logger.LogError(ex, "Task store commit failed; {Count} writes are reported as failed", run.Done.Count);
             var error = stopping ? TaskStoreUnavailableException.Stopping() : new TaskStoreUnavailableException("the task store could not commit; try again", ex);
+            // A command that failed alone did nothing either way: its own error says more.
+            foreach (var (command, own) in run.Failed) command.Fail(own);
             foreach (var command in batch) command.Fail(error);
             if (stopping) throw;
             return;
         }
         // The feed first: a caller whose write returned finds the feed already past it.
-        changeFeed.Notify(seq, outboxRowsAdded);
-        foreach (var command in done) command.Commit();
+        changeFeed.Notify(run.Seq, run.OutboxRowsAdded);
+        foreach (var (command, error) in run.Failed) command.Fail(error);
+        foreach (var command in run.Done) command.Commit();
+    }
+
+    /// <summary>
+    /// Runs every command of <paramref name="batch"/> in one transaction, each under its own
+    /// savepoint, and commits. A command that loses a deadlock (PostgreSQL) rolls the whole
+    /// transaction back when <paramref name="mayRestart"/>: the other replica may be waiting for a
+    /// row an earlier command of this transaction locked, and a savepoint keeps those locks, so
+    /// running the command again under a fresh one would only deadlock again. It then returns
+    /// false, and the caller runs the batch again from the start. Failures are reported only once
+    /// the transaction's outcome is known: a command's failure may depend on what an earlier
+    /// command did.
+    /// </summary>
+    private async Task<bool> RunTransactionAsync(List<IWriteCommand> batch, TransactionRun run, bool mayRestart, CancellationToken stoppingToken)
+    {
+        var (context, sql) = await OpenAsync(stoppingToken);
+        var scope = new WriteScope(context, sql, dialect);
+        await using var transaction = await context.Database.BeginTransactionAsync(stoppingToken);
+        sql.Enlist(transaction.GetDbTransaction());
+        foreach (var command in batch)
+        {
+            sql.BeginCommand();
+            scope.OutboxRowsAdded = false;
+            try
+            {
+                await command.RunAsync(scope, stoppingToken);
+                if (context.ChangeTracker.HasChanges()) await context.SaveChangesAsync(stoppingToken);
+                sql.EndCommand();
+                run.Done.Add(command);
+                run.OutboxRowsAdded |= scope.OutboxRowsAdded;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                context.ChangeTracker.Clear();
+                if (mayRestart && dialect.IsTransient(ex))
+                {
+                    await transaction.RollbackAsync(stoppingToken);
+                    return false;
+                }
+                sql.UndoCommand();
+                run.Failed.Add((command, ex));
+            }
+            context.ChangeTracker.Clear();
+        }
+        run.Seq = sql.StampChanges();
+        await transaction.CommitAsync(stoppingToken);
+        return true;
+    }
+
+    /// <summary>What one transaction over a batch did: the commands it kept, those that failed alone, its change sequence.</summary>
+    private sealed class TransactionRun
+    {
+        public List<IWriteCommand> Done { get; } = [];
+        public List<(IWriteCommand Command, Exception Error)> Failed { get; } = [];
+        public long Seq { get; set; }
+        public bool OutboxRowsAdded { get; set; }
     }
 
     private async Task<(TasksDbContext, WriteStatements)> OpenAsync(CancellationToken cancellationToken)

@@ -92,3 +92,26 @@ public sealed class EndToEndTests(PipelineFixture fx) : IClassFixture<PipelineFi
         Assert.DoesNotContain(fx.Stack.Token, report.Text);
     }
 }
+
+/// <summary>A small worker with 16 slots, whose jobs finish in bunches (a group commit answers their reports at once).</summary>
+public sealed class BurstAckTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task A_burst_of_small_tasks_leaves_no_message_in_the_queue_and_none_unacknowledged()
+    {
+        await using var stack = await CeleryKubeStack.StartAsync(new StackOptions { Workers = [("small", 16)] });
+        // Every delivery ends acknowledged once its task is final: a delivery left unacknowledged
+        // would hold a prefetch slot and come back as a duplicate when the worker restarts.
+        var ids = await Task.WhenAll(Enumerable.Range(0, 200).Select(async n =>
+            (await stack.Tasks.SubmitLcsAsync(new SubmitLcsRequest { TextA = $"burst text {n} here", TextB = $"here {n} burst" })).Task.Id));
+        foreach (var id in ids) Assert.Equal(TaskState.Succeeded, (await stack.WaitForFinalAsync(id, Wait)).State);
+
+        await Eventually.True(async () =>
+        {
+            var queues = await stack.Rabbit.CtlAsync("-q", "list_queues", "name", "messages_ready", "messages_unacknowledged");
+            return queues.Split('\n').Any(line => line.Split('\t', StringSplitOptions.TrimEntries) is ["lcs.small", "0", "0"]);
+        }, Wait, "lcs.small to hold no ready and no unacknowledged message");
+    }
+}

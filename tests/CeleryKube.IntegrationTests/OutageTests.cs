@@ -4,8 +4,12 @@ using CeleryKube.Testing;
 namespace CeleryKube.IntegrationTests;
 
 /// <summary>Outages of task-service while work is queued: waiting is not failing.</summary>
+[Collection(Collection)]
 public sealed class OutageTests
 {
+    /// <summary>Its own collection: it runs beside the assembly's other tests (see AssemblyInfo.cs).</summary>
+    public const string Collection = "five-minute outage";
+
     /// <summary>The outage the README promises to ride out without a failed task.</summary>
     private static readonly TimeSpan Outage = TimeSpan.FromMinutes(5);
 

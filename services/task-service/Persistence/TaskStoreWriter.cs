@@ -110,12 +110,13 @@ internal sealed class TaskStoreWriter(
         var run = new TransactionRun();
         try
         {
-            for (var attempt = 1; ; attempt++)
+            for (var attempt = 1; !await RunTransactionAsync(batch, run, mayRestart: attempt < MaxRunsPerBatch, stoppingToken); attempt++)
             {
-                run = new TransactionRun();
-                if (await RunTransactionAsync(batch, run, mayRestart: attempt < MaxRunsPerBatch, stoppingToken)) break;
                 logger.LogInformation("A write transaction of {Count} commands lost a deadlock (or a serialization conflict) to another replica; running it again", batch.Count);
+                run = new TransactionRun();
             }
+            Commits.Add(1);
+            Writes.Add(run.Done.Count);
         }
         catch (Exception ex)
         {

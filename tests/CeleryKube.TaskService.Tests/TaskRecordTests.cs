@@ -41,6 +41,44 @@ public sealed class TaskRecordTests
     }
 
     [Fact]
+    public void Only_the_claim_token_of_the_attempt_that_reported_the_outcome_marks_a_report_as_its_retry()
+    {
+        const string second = "claim-token-of-the-second-attempt";
+        var task = NewTask();
+        task.Claim("w1", 0, false, 100, Lease, TokenHash);
+        task.Claim("w2", 0, redelivered: true, 200, Lease, ClaimToken.Hash(second));
+        Assert.False(task.WasRecordedBy(second));
+        Assert.True(task.Complete(2, second, new LcsResult { Length = 3, Substring = "abc" }, null, false, 300));
+
+        Assert.True(task.WasRecordedBy(second));
+        Assert.False(task.WasRecordedBy(Token));
+        Assert.False(task.WasRecordedBy(null));
+
+        var quick = NewTask();
+        Assert.Equal(StartDecision.Proceed, quick.ClaimAndComplete("w1", 0, false, 100, TimeSpan.Zero, new LcsResult { Length = 1 }, null, TokenHash));
+        Assert.True(quick.WasRecordedBy(Token));
+        Assert.Equal(StartDecision.SkipFinished, quick.ClaimAndComplete("w2", 0, true, 200, TimeSpan.Zero, new LcsResult { Length = 1 }, null, ClaimToken.Hash(second)));
+        Assert.True(quick.WasRecordedBy(Token));
+    }
+
+    [Fact]
+    public void An_outcome_the_worker_did_not_report_is_no_reports_retry()
+    {
+        var lapsed = NewTask();
+        lapsed.Claim("w1", 0, false, 100, Lease, TokenHash);
+        lapsed.RequestCancel(150);
+        lapsed.ReleaseLapsedLease(100 + (long)Lease.TotalMilliseconds + 1);
+        Assert.Equal(TaskState.Cancelled, lapsed.State);
+        Assert.False(lapsed.WasRecordedBy(Token));
+
+        var retried = NewTask();
+        retried.Claim("w1", 0, false, 100, Lease, TokenHash);
+        retried.Complete(1, Token, null, "boom", false, 200);
+        retried.Retry(300);
+        Assert.False(retried.WasRecordedBy(Token));
+    }
+
+    [Fact]
     public void A_second_fresh_message_cannot_steal_a_live_claim_but_a_redelivery_takes_over()
     {
         var task = NewTask();
@@ -210,7 +248,7 @@ public sealed class TaskRecordTests
         Assert.Equal(StartDecision.Proceed, task.Claim("w2", 1, false, 50, Lease, TokenHash));
         Assert.Equal(2, task.Attempts);
         Assert.Equal(StartDecision.SkipSuperseded, task.Claim("w3", 0, redelivered: true, 60, Lease, TokenHash));
-        Assert.Equal(StartDecision.SkipSuperseded, task.ClaimAndComplete("w3", 0, true, 70, TimeSpan.Zero, new LcsResult { Length = 1 }, null));
+        Assert.Equal(StartDecision.SkipSuperseded, task.ClaimAndComplete("w3", 0, true, 70, TimeSpan.Zero, new LcsResult { Length = 1 }, null, null));
         Assert.False(task.Complete(1, Token, new LcsResult { Length = 1 }, null, false, 80));
         Assert.Equal(TaskState.Running, task.State);
         Assert.Equal("w2", task.WorkerId);

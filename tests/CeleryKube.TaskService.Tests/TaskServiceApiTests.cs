@@ -132,6 +132,32 @@ public abstract class TaskServiceApiTests(TaskServiceFixture fx)
     }
 
     [Fact]
+    public async Task A_report_retried_after_its_answer_was_lost_is_answered_as_the_first_try_and_recorded_once()
+    {
+        var quick = await fx.SubmitAsync("quick", "quack");
+        var finish = new FinishTaskRequest { TaskId = quick.Id, WorkerId = "w1", Result = new LcsResult { Length = 2, Substring = "qu" }, ClaimToken = ClaimToken.New() };
+        var first = await fx.Sink.FinishTaskAsync(finish, fx.Auth);
+        var retried = await fx.Sink.FinishTaskAsync(finish, fx.Auth);
+        Assert.Equal((StartDecision.Proceed, 1, TaskState.Succeeded), (retried.Decision, retried.Attempt, retried.State));
+        Assert.Equal(first, retried);
+        var duplicateRun = await fx.Sink.FinishTaskAsync(new FinishTaskRequest(finish) { WorkerId = "w2", ClaimToken = ClaimToken.New() }, fx.Auth);
+        Assert.Equal(StartDecision.SkipFinished, duplicateRun.Decision);
+
+        var slow = await fx.SubmitAsync("slow", "flow");
+        var claim = await fx.Sink.StartTaskAsync(new StartTaskRequest { TaskId = slow.Id, WorkerId = "w1" }, fx.Auth);
+        var complete = new CompleteTaskRequest { TaskId = slow.Id, Attempt = claim.Attempt, ClaimToken = claim.ClaimToken, Result = new LcsResult { Length = 3, Substring = "low" } };
+        Assert.True((await fx.Sink.CompleteTaskAsync(complete, fx.Auth)).Applied);
+        Assert.Equal(new CompleteTaskResponse { State = TaskState.Succeeded, Applied = true }, await fx.Sink.CompleteTaskAsync(complete, fx.Auth));
+
+        foreach (var id in new[] { quick.Id, slow.Id })
+        {
+            var history = (await fx.Tasks.GetTaskHistoryAsync(new GetTaskHistoryRequest { Id = id })).Entries;
+            Assert.Equal([TaskState.Running, TaskState.Succeeded], history.Select(e => e.State).SkipWhile(s => s != TaskState.Running));
+            Assert.Equal(1, (await fx.Tasks.GetTaskAsync(new GetTaskRequest { Id = id })).Task.Attempts);
+        }
+    }
+
+    [Fact]
     public async Task Reports_on_one_stream_are_answered_by_id_like_their_unary_calls_and_need_the_token()
     {
         var task = await fx.SubmitAsync("streamed", "dreamed");

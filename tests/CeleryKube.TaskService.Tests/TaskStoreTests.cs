@@ -251,7 +251,7 @@ public abstract class TaskStoreTests
         // The first run's message, still in the queue or redelivered, can neither claim nor finish the new run.
         Assert.Equal(StartDecision.SkipSuperseded, (await s.Store.ClaimAsync(task.Id, "w9", 0, true, Lease, "token-w9", CancellationToken.None)).Decision);
         Assert.Equal(StartDecision.SkipSuperseded,
-            (await s.Store.FinishAsync(task.Id, "w9", 0, true, TimeSpan.Zero, new LcsResult { Length = 9 }, null, CancellationToken.None)).Decision);
+            (await s.Store.FinishAsync(task.Id, "w9", 0, true, TimeSpan.Zero, new LcsResult { Length = 9 }, null, null, CancellationToken.None)).Decision);
         var claim = await s.Store.ClaimAsync(task.Id, "w2", 1, false, Lease, "token-w2", CancellationToken.None);
         Assert.Equal((StartDecision.Proceed, 2), (claim.Decision, claim.Attempt));
         await s.Store.CompleteAsync(task.Id, 2, "token-w2", new LcsResult { Length = 2, Substring = "bc" }, null, false, CancellationToken.None);

@@ -27,6 +27,25 @@ public static partial class AppliedResults
         return applied;
     }
 
+    /// <summary>
+    /// <see cref="Count"/> once each of <paramref name="taskIds"/> has a result in the logs, or when
+    /// <paramref name="timeout"/> has passed: a worker logs a result only after the store recorded
+    /// it, so a task read as finished may not be in its worker's log yet.
+    /// </summary>
+    public static async Task<Dictionary<string, int>> CountOnceLoggedAsync(IReadOnlyCollection<ServiceProcess> workers, IEnumerable<string> taskIds,
+        TimeSpan timeout)
+    {
+        var ids = taskIds.ToList();
+        var applied = Count(workers);
+        var deadline = DateTime.UtcNow + timeout;
+        while (!ids.All(applied.ContainsKey) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+            applied = Count(workers);
+        }
+        return applied;
+    }
+
     [GeneratedRegex(@"task (?<id>[0-9a-f-]{36}) attempt \d+: \w+ in [^\n]*(?:\(stored state \w+(?<late>, report was late or duplicate)?\)|claimed and recorded in one call)")]
     private static partial Regex AppliedReport();
 }

@@ -61,7 +61,7 @@ public sealed class KeyedLoad(TaskService.TaskServiceClient tasks, string keyPre
             var task = await stack.WaitForFinalAsync(id, timeout);
             if (task.State != TaskState.Succeeded) problems.Add($"{id} is {task.State}: {task.Error}");
         }
-        var applied = AppliedResults.Count(stack.Workers);
+        var applied = await AppliedResults.CountOnceLoggedAsync(stack.Workers, accepted.Keys, TimeSpan.FromSeconds(10));
         problems.AddRange(accepted.Keys.Where(id => applied.GetValueOrDefault(id) != 1)
             .Select(id => $"{id} had {applied.GetValueOrDefault(id)} applied results"));
         var listed = (await stack.Tasks.ListTasksAsync(new ListTasksRequest { PageSize = 1000 })).Tasks.Select(t => t.Id).ToList();

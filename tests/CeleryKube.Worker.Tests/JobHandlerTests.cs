@@ -194,6 +194,26 @@ public sealed class JobHandlerTests
         Assert.Equal(1, state.Succeeded);
     }
 
+    [Fact]
+    public async Task A_finish_report_retried_after_a_lost_answer_brings_the_same_claim_token_and_the_next_run_a_new_one()
+    {
+        var failures = 2;
+        sink.Finish = _ => Interlocked.Decrement(ref failures) >= 0
+            ? throw new RpcException(new Status(StatusCode.Unavailable, "task-service died before it answered"))
+            : new FinishTaskResponse { Decision = StartDecision.Proceed, Attempt = 1, State = TaskState.Succeeded };
+        var handler = Handler(Settings(s => s.FinishWindow = TimeSpan.FromSeconds(10)));
+        await handler.HandleAsync(Delivery(Job()), CancellationToken.None);
+        await handler.HandleAsync(Delivery(Job()), CancellationToken.None);
+
+        var tokens = sink.Requests<FinishTaskRequest>().Select(r => r.ClaimToken).ToList();
+        Assert.Equal(4, tokens.Count);
+        Assert.All(tokens, t => Assert.True(t.Length >= 32, $"claim token '{t}' is too short to be a secret"));
+        Assert.Equal(tokens[0], tokens[1]);
+        Assert.Equal(tokens[0], tokens[2]);
+        Assert.NotEqual(tokens[0], tokens[3]);
+        Assert.Equal(2, state.Succeeded);
+    }
+
     [Theory]
     [InlineData(StartDecision.SkipCancelled)]
     [InlineData(StartDecision.SkipClaimed)]

@@ -1,3 +1,4 @@
+using CeleryKube.Protos;
 using CeleryKube.Protos.V1;
 using CeleryKube.TaskService.Domain;
 using CeleryKube.TaskService.Options;
@@ -129,7 +130,7 @@ public sealed class ResultSinkApi(TaskStore store, TaskReader reader, TaskMetric
         if (request.Result is { } r && (r.Length < 0 || r.OffsetA < 0 || r.OffsetB < 0))
             RpcErrors.InvalidArgument("result", "length and offsets must not be negative");
         var outcome = await store.CompleteAsync(id, request.Attempt, request.ClaimToken, request.Result, request.Error, request.Cancelled, context.CancellationToken);
-        if (outcome.Applied) metrics.Finished(outcome.Queue, outcome.State, outcome.RunTime);
+        if (outcome.Applied && !outcome.Repeated) metrics.Finished(outcome.Queue, outcome.State, outcome.RunTime);
         return new CompleteTaskResponse { State = outcome.State, Applied = outcome.Applied };
     }
 
@@ -144,8 +145,9 @@ public sealed class ResultSinkApi(TaskStore store, TaskReader reader, TaskMetric
             RpcErrors.InvalidArgument("result", "length and offsets must not be negative");
         var runTime = request.RunTime?.ToTimeSpan() ?? TimeSpan.Zero;
         if (runTime < TimeSpan.Zero) RpcErrors.InvalidArgument("run_time", "must not be negative");
-        var outcome = await store.FinishAsync(id, workerId, request.Retries, request.Redelivered, runTime, request.Result, request.Error, context.CancellationToken);
-        if (outcome.Decision == StartDecision.Proceed)
+        var outcome = await store.FinishAsync(id, workerId, request.Retries, request.Redelivered, runTime, request.Result, request.Error,
+            request.ClaimToken, context.CancellationToken);
+        if (outcome.Decision == StartDecision.Proceed && !outcome.Repeated)
         {
             metrics.Started(outcome.Queue);
             metrics.Finished(outcome.Queue, outcome.State, runTime);

@@ -56,7 +56,10 @@ public sealed class TaskRecord
     /// <summary>Unix milliseconds the running attempt's lease ends.</summary>
     public long? LeaseExpiresAtMs { get; private set; }
 
-    /// <summary>SHA-256 of the running attempt's claim token (<see cref="ClaimToken"/>); reports must present the token.</summary>
+    /// <summary>
+    /// SHA-256 of the running attempt's claim token (<see cref="ClaimToken"/>); reports must present
+    /// the token. Kept once that attempt reported the outcome, to know a retry of its report.
+    /// </summary>
     public string? ClaimTokenHash { get; private set; }
 
     /// <summary>How many times the task was retried: which run it is on. Job messages carry it, and only the current run's claim.</summary>
@@ -258,7 +261,21 @@ public sealed class TaskRecord
         return true;
     }
 
+    /// <summary>
+    /// True when the task's outcome is stored and was reported with <paramref name="claimToken"/>
+    /// (each attempt has its own): a retry of the report that set it, whose answer was lost.
+    /// </summary>
+    public bool WasRecordedBy(string? claimToken) => IsDone && ClaimToken.Matches(ClaimTokenHash, claimToken);
+
+    /// <summary>The attempt's own outcome; its claim token stays, so a retry of this report can be told from another's.</summary>
     private void Record(LcsResult? result, string? error, bool cancelled, long nowMs)
+    {
+        var reporter = ClaimTokenHash;
+        RecordOutcome(result, error, cancelled, nowMs);
+        ClaimTokenHash = reporter;
+    }
+
+    private void RecordOutcome(LcsResult? result, string? error, bool cancelled, long nowMs)
     {
         if (result is not null)
         {
@@ -282,12 +299,14 @@ public sealed class TaskRecord
     /// <summary>
     /// A run that started as soon as its message arrived and already ended: the claim and the
     /// outcome in one step. The claim follows <see cref="Claim"/>'s rules; only when it proceeds is
-    /// the outcome recorded, as a new attempt that started <paramref name="runTime"/> ago.
+    /// the outcome recorded, as a new attempt that started <paramref name="runTime"/> ago and holds
+    /// <paramref name="claimTokenHash"/>, the hash of the token the worker made for the run.
     /// </summary>
-    public StartDecision ClaimAndComplete(string workerId, int retries, bool redelivered, long nowMs, TimeSpan runTime, LcsResult? result, string? error)
+    public StartDecision ClaimAndComplete(string workerId, int retries, bool redelivered, long nowMs, TimeSpan runTime, LcsResult? result, string? error,
+        string? claimTokenHash)
     {
         var startedAtMs = Math.Max(UpdatedAtMs, nowMs - (long)runTime.TotalMilliseconds);
-        var decision = Claim(workerId, retries, redelivered, nowMs, startedAtMs, TimeSpan.Zero, null);
+        var decision = Claim(workerId, retries, redelivered, nowMs, startedAtMs, TimeSpan.Zero, claimTokenHash);
         if (decision != StartDecision.Proceed) return decision;
         Record(result, error, cancelled: false, nowMs);
         return decision;

@@ -1,3 +1,4 @@
+using CeleryKube.Protos;
 using CeleryKube.Messaging;
 using CeleryKube.Protos.V1;
 using CeleryKube.TaskService.Domain;
@@ -67,16 +68,21 @@ public sealed class TaskStore
             return new ClaimOutcome(decision, task.Attempts, task.Queue);
         }, cancellationToken);
 
-    /// <summary>Claims a task and records the outcome of a run that already ended (FinishTask).</summary>
+    /// <summary>
+    /// Claims a task and records the outcome of a run that already ended (FinishTask), as an attempt
+    /// that holds <paramref name="claimToken"/>; a retry with the same token finds it recorded and changes nothing.
+    /// </summary>
     public Task<FinishOutcome> FinishAsync(string taskId, string workerId, int retries, bool redelivered, TimeSpan runTime, LcsResult? result,
-        string? error, CancellationToken cancellationToken) =>
+        string? error, string? claimToken, CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
             var task = await scope.Sql.FindAsync(scope.Db, taskId);
-            if (task is null) return new FinishOutcome(StartDecision.SkipNotFound, 0, TaskState.Unspecified, TaskQueue.Unspecified);
-            var decision = task.ClaimAndComplete(workerId, retries, redelivered, NowMs, runTime, result, error);
+            if (task is null) return new FinishOutcome(StartDecision.SkipNotFound, 0, TaskState.Unspecified, TaskQueue.Unspecified, false);
+            if (task.WasRecordedBy(claimToken)) return new FinishOutcome(StartDecision.Proceed, task.Attempts, task.State, task.Queue, true);
+            var decision = task.ClaimAndComplete(workerId, retries, redelivered, NowMs, runTime, result, error,
+                string.IsNullOrEmpty(claimToken) ? null : ClaimToken.Hash(claimToken));
             scope.Sql.Save(task);
-            return new FinishOutcome(decision, task.Attempts, task.State, task.Queue);
+            return new FinishOutcome(decision, task.Attempts, task.State, task.Queue, false);
         }, cancellationToken);
 
     /// <summary>Records an attempt's progress and renews its lease; says whether to stop.</summary>
@@ -90,17 +96,21 @@ public sealed class TaskStore
             return answer;
         }, cancellationToken);
 
-    /// <summary>Records an attempt's outcome; a duplicate or late one is not applied. Unknown tasks are rejected.</summary>
+    /// <summary>
+    /// Records an attempt's outcome; a late one or another attempt's is not applied, a retry of the
+    /// report that set it is answered as applied again. Unknown tasks are rejected.
+    /// </summary>
     public Task<CompleteOutcome> CompleteAsync(string taskId, int attempt, string claimToken, LcsResult? result, string? error, bool cancelled,
         CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
             var task = await scope.Sql.FindAsync(scope.Db, taskId) ?? throw TaskRejection.NotFound(taskId);
+            if (task.WasRecordedBy(claimToken)) return new CompleteOutcome(task.State, true, task.Queue, null, true);
             var now = NowMs;
             var applied = task.Complete(attempt, claimToken, result, error, cancelled, now);
             scope.Sql.Save(task);
             TimeSpan? run = task.StartedAtMs is { } s ? TimeSpan.FromMilliseconds(now - s) : null;
-            return new CompleteOutcome(task.State, applied, task.Queue, run);
+            return new CompleteOutcome(task.State, applied, task.Queue, run, false);
         }, cancellationToken);
 
     /// <summary>Cancels a task (or asks its worker to stop); returns it as it is afterwards.</summary>
@@ -387,11 +397,17 @@ public sealed record SubmitOutcome(TaskRecord Task, bool Created, long OutboxId)
 /// <summary>Who runs the task: the decision, the attempt number (with PROCEED) and the task's queue.</summary>
 public sealed record ClaimOutcome(StartDecision Decision, int Attempt, TaskQueue Queue);
 
-/// <summary>FinishTask's answer: whether it claimed the task, as which attempt, and the state after it.</summary>
-public sealed record FinishOutcome(StartDecision Decision, int Attempt, TaskState State, TaskQueue Queue);
+/// <summary>
+/// FinishTask's answer: whether it claimed the task, as which attempt, and the state after it;
+/// <paramref name="Repeated"/> when an earlier try of the same call already did (its answer was lost).
+/// </summary>
+public sealed record FinishOutcome(StartDecision Decision, int Attempt, TaskState State, TaskQueue Queue, bool Repeated);
 
-/// <summary>The task's state after a report, whether the report was applied, and the attempt's run time.</summary>
-public sealed record CompleteOutcome(TaskState State, bool Applied, TaskQueue Queue, TimeSpan? RunTime);
+/// <summary>
+/// The task's state after a report, whether the report was applied, and the attempt's run time;
+/// <paramref name="Repeated"/> when an earlier try of the same report applied it (its answer was lost).
+/// </summary>
+public sealed record CompleteOutcome(TaskState State, bool Applied, TaskQueue Queue, TimeSpan? RunTime, bool Repeated);
 
 /// <summary>How many tasks were retried and which asked-for ids did not exist.</summary>
 public sealed record RetryOutcome(int Retried, IReadOnlyList<string> NotFoundIds);

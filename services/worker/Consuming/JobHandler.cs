@@ -124,6 +124,8 @@ public sealed class JobHandler(WorkerOptions settings, WorkerState state, Worker
             Redelivered = delivery.Redelivered,
             Retries = job.Retries,
             RunTime = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(runTime),
+            // One per run, sent with every try: a retry after a lost answer is then known as this call.
+            ClaimToken = ClaimToken.New(),
         };
         switch (outcome)
         {

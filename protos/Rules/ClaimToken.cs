@@ -1,12 +1,13 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace CeleryKube.TaskService.Domain;
+namespace CeleryKube.Protos;
 
 /// <summary>
-/// The secret that binds an attempt's reports to the worker StartTask answered: the shared
-/// ResultSink token only proves "a worker", and attempt numbers are guessable. The store keeps a
-/// SHA-256 of it, never the token.
+/// The secret that binds an attempt's reports to the worker it was given to: the shared
+/// ResultSink token only proves "a worker", and attempt numbers are guessable. StartTask answers
+/// with a new one; a FinishTask call brings the one its worker made for the run, so a retry of that
+/// call is known as the same call. task-service keeps a SHA-256 of it, never the token.
 /// </summary>
 public static class ClaimToken
 {

@@ -11,6 +11,9 @@ namespace CeleryKube.Protos;
 /// </summary>
 public static class ClaimToken
 {
+    /// <summary>The shortest token a worker may bring: 128 bits in base64, so it cannot be guessed.</summary>
+    public const int MinLength = 22;
+
     /// <summary>A new random token (256 bits, URL-safe base64).</summary>
     public static string New() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 

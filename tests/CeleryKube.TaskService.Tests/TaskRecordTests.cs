@@ -62,6 +62,21 @@ public sealed class TaskRecordTests
     }
 
     [Fact]
+    public void Only_the_running_attempts_claim_token_marks_a_claim_as_its_retry()
+    {
+        const string second = "claim-token-of-the-second-attempt";
+        var task = NewTask();
+        Assert.False(task.IsClaimedBy(Token));
+        task.Claim("w1", 0, false, 100, Lease, TokenHash);
+        Assert.True(task.IsClaimedBy(Token));
+        task.Claim("w2", 0, redelivered: true, 200, Lease, ClaimToken.Hash(second));
+        Assert.False(task.IsClaimedBy(Token));
+        Assert.True(task.IsClaimedBy(second));
+        task.Complete(2, second, new LcsResult { Length = 1 }, null, false, 300);
+        Assert.False(task.IsClaimedBy(second));
+    }
+
+    [Fact]
     public void An_outcome_the_worker_did_not_report_is_no_reports_retry()
     {
         var lapsed = NewTask();

@@ -144,7 +144,15 @@ public abstract class TaskServiceApiTests(TaskServiceFixture fx)
         Assert.Equal(StartDecision.SkipFinished, duplicateRun.Decision);
 
         var slow = await fx.SubmitAsync("slow", "flow");
-        var claim = await fx.Sink.StartTaskAsync(new StartTaskRequest { TaskId = slow.Id, WorkerId = "w1" }, fx.Auth);
+        var start = new StartTaskRequest { TaskId = slow.Id, WorkerId = "w1", ClaimToken = ClaimToken.New() };
+        var claim = await fx.Sink.StartTaskAsync(start, fx.Auth);
+        Assert.Equal((StartDecision.Proceed, 1, start.ClaimToken), (claim.Decision, claim.Attempt, claim.ClaimToken));
+        Assert.Equal(claim, await fx.Sink.StartTaskAsync(start, fx.Auth));
+        Assert.Equal(StartDecision.SkipClaimed, (await fx.Sink.StartTaskAsync(new StartTaskRequest { TaskId = slow.Id, WorkerId = "w2" }, fx.Auth)).Decision);
+        AssertFieldViolation(await Refused(() => fx.Sink.StartTaskAsync(new StartTaskRequest(start) { ClaimToken = "short" }, fx.Auth).ResponseAsync,
+            StatusCode.InvalidArgument), "claim_token");
+        AssertFieldViolation(await Refused(() => fx.Sink.FinishTaskAsync(new FinishTaskRequest(finish) { ClaimToken = "short" }, fx.Auth).ResponseAsync,
+            StatusCode.InvalidArgument), "claim_token");
         var complete = new CompleteTaskRequest { TaskId = slow.Id, Attempt = claim.Attempt, ClaimToken = claim.ClaimToken, Result = new LcsResult { Length = 3, Substring = "low" } };
         Assert.True((await fx.Sink.CompleteTaskAsync(complete, fx.Auth)).Applied);
         Assert.Equal(new CompleteTaskResponse { State = TaskState.Succeeded, Applied = true }, await fx.Sink.CompleteTaskAsync(complete, fx.Auth));

@@ -99,11 +99,11 @@ public sealed class ResultSinkApi(TaskStore store, TaskReader reader, TaskMetric
         var id = RpcErrors.RequireTaskId(request.TaskId, "task_id");
         var workerId = RequireWorkerId(request.WorkerId);
         RequireRetries(request.Retries);
-        var token = ClaimToken.New();
+        var token = request.ClaimToken.Length > 0 ? RequireClaimToken(request.ClaimToken) : ClaimToken.New();
         var claim = await store.ClaimAsync(id, workerId, request.Retries, request.Redelivered, leases.Value.Duration, token, context.CancellationToken);
         var response = new StartTaskResponse { Decision = claim.Decision };
         if (claim.Decision != StartDecision.Proceed) return response;
-        metrics.Started(claim.Queue);
+        if (!claim.Repeated) metrics.Started(claim.Queue);
         response.Attempt = claim.Attempt;
         response.ClaimToken = token;
         response.LeaseDuration = Duration.FromTimeSpan(leases.Value.Duration);
@@ -145,6 +145,7 @@ public sealed class ResultSinkApi(TaskStore store, TaskReader reader, TaskMetric
             RpcErrors.InvalidArgument("result", "length and offsets must not be negative");
         var runTime = request.RunTime?.ToTimeSpan() ?? TimeSpan.Zero;
         if (runTime < TimeSpan.Zero) RpcErrors.InvalidArgument("run_time", "must not be negative");
+        if (request.ClaimToken.Length > 0) RequireClaimToken(request.ClaimToken);
         var outcome = await store.FinishAsync(id, workerId, request.Retries, request.Redelivered, runTime, request.Result, request.Error,
             request.ClaimToken, context.CancellationToken);
         if (outcome.Decision == StartDecision.Proceed && !outcome.Repeated)
@@ -172,6 +173,13 @@ public sealed class ResultSinkApi(TaskStore store, TaskReader reader, TaskMetric
         if (string.IsNullOrWhiteSpace(workerId)) RpcErrors.InvalidArgument("worker_id", "is required");
         if (workerId.Length > 200) RpcErrors.InvalidArgument("worker_id", "must be at most 200 characters");
         return workerId;
+    }
+
+    private static string RequireClaimToken(string token)
+    {
+        if (token.Length < ClaimToken.MinLength)
+            RpcErrors.InvalidArgument("claim_token", $"must be a random secret of at least {ClaimToken.MinLength} characters, or empty");
+        return token;
     }
 
     private static void RequireRetries(int retries)

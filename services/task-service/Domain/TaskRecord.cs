@@ -261,6 +261,9 @@ public sealed class TaskRecord
         return true;
     }
 
+    /// <summary>True when the running attempt holds <paramref name="claimToken"/>: a retry of the claim that started it, whose answer was lost.</summary>
+    public bool IsClaimedBy(string? claimToken) => State == TaskState.Running && ClaimToken.Matches(ClaimTokenHash, claimToken);
+
     /// <summary>
     /// True when the task's outcome is stored and was reported with <paramref name="claimToken"/>
     /// (each attempt has its own): a retry of the report that set it, whose answer was lost.

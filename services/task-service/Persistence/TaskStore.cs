@@ -56,16 +56,18 @@ public sealed class TaskStore
     /// <summary>
     /// A worker claims a task for one attempt (StartTask) with a job message of run
     /// <paramref name="retries"/>; the attempt's reports must present <paramref name="claimToken"/>.
+    /// A retry of the call that claimed it (the same token) finds the claim and changes nothing.
     /// </summary>
     public Task<ClaimOutcome> ClaimAsync(string taskId, string workerId, int retries, bool redelivered, TimeSpan lease, string claimToken,
         CancellationToken cancellationToken) =>
         writer.WriteAsync(async (scope, ct) =>
         {
             var task = await scope.Sql.FindAsync(scope.Db, taskId);
-            if (task is null) return new ClaimOutcome(StartDecision.SkipNotFound, 0, TaskQueue.Unspecified);
+            if (task is null) return new ClaimOutcome(StartDecision.SkipNotFound, 0, TaskQueue.Unspecified, false);
+            if (task.IsClaimedBy(claimToken)) return new ClaimOutcome(StartDecision.Proceed, task.Attempts, task.Queue, true);
             var decision = task.Claim(workerId, retries, redelivered, NowMs, lease, ClaimToken.Hash(claimToken));
             scope.Sql.Save(task);
-            return new ClaimOutcome(decision, task.Attempts, task.Queue);
+            return new ClaimOutcome(decision, task.Attempts, task.Queue, false);
         }, cancellationToken);
 
     /// <summary>
@@ -394,8 +396,11 @@ public sealed class TaskStore
 /// <summary>The stored task, whether this submission created it, and (when it did) its outbox row.</summary>
 public sealed record SubmitOutcome(TaskRecord Task, bool Created, long OutboxId);
 
-/// <summary>Who runs the task: the decision, the attempt number (with PROCEED) and the task's queue.</summary>
-public sealed record ClaimOutcome(StartDecision Decision, int Attempt, TaskQueue Queue);
+/// <summary>
+/// Who runs the task: the decision, the attempt number (with PROCEED) and the task's queue;
+/// <paramref name="Repeated"/> when an earlier try of the same call already claimed it (its answer was lost).
+/// </summary>
+public sealed record ClaimOutcome(StartDecision Decision, int Attempt, TaskQueue Queue, bool Repeated);
 
 /// <summary>
 /// FinishTask's answer: whether it claimed the task, as which attempt, and the state after it;

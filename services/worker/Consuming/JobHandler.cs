@@ -253,15 +253,18 @@ public sealed class JobHandler(WorkerOptions settings, WorkerState state, Worker
     /// <summary>StartTask with retries; null when the delivery was already settled because no claim was possible.</summary>
     private async Task<StartTaskResponse?> ClaimAsync(LcsJob job, Delivery delivery, CancellationToken abandon)
     {
+        var request = new StartTaskRequest
+        {
+            TaskId = job.TaskId,
+            WorkerId = settings.Id,
+            Redelivered = delivery.Redelivered,
+            Retries = job.Retries,
+            // One per claim, sent with every try: a retry after a lost answer is then known as this call.
+            ClaimToken = ClaimToken.New(),
+        };
         try
         {
-            return await SinkRetry.RunAsync(ct => sink.StartTaskAsync(new StartTaskRequest
-            {
-                TaskId = job.TaskId,
-                WorkerId = settings.Id,
-                Redelivered = delivery.Redelivered,
-                Retries = job.Retries,
-            }, ct), budgets.Start, $"StartTask for task {job.TaskId}", logger, abandon);
+            return await SinkRetry.RunAsync(ct => sink.StartTaskAsync(request, ct), budgets.Start, $"StartTask for task {job.TaskId}", logger, abandon);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument)
         {

@@ -62,23 +62,48 @@ public sealed class TaskRecordTests
     }
 
     [Fact]
-    public void Only_the_running_attempts_claim_token_marks_a_claim_as_its_retry()
+    public void Only_the_running_attempts_claim_token_marks_a_claim_as_its_retry_which_renews_the_lease()
     {
         const string second = "claim-token-of-the-second-attempt";
         var task = NewTask();
-        Assert.False(task.IsClaimedBy(Token));
+        Assert.False(task.RenewRepeatedClaim(Token, 50, Lease));
         task.Claim("w1", 0, false, 100, Lease, TokenHash);
-        Assert.True(task.IsClaimedBy(Token));
+        Assert.True(task.RenewRepeatedClaim(Token, 150, Lease));
+        Assert.Equal(150 + (long)Lease.TotalMilliseconds, task.LeaseExpiresAtMs);
         task.Claim("w2", 0, redelivered: true, 200, Lease, ClaimToken.Hash(second));
-        Assert.False(task.IsClaimedBy(Token));
-        Assert.True(task.IsClaimedBy(second));
+        Assert.False(task.RenewRepeatedClaim(Token, 250, Lease));
+        Assert.True(task.RenewRepeatedClaim(second, 250, Lease));
+        Assert.Equal((2, "w2"), (task.Attempts, task.WorkerId));
         task.Complete(2, second, new LcsResult { Length = 1 }, null, false, 300);
-        Assert.False(task.IsClaimedBy(second));
+        Assert.False(task.RenewRepeatedClaim(second, 350, Lease));
+    }
+
+    [Fact]
+    public void A_claim_retried_after_its_lease_lapsed_is_no_retry_and_a_requeued_task_keeps_no_token()
+    {
+        var task = NewTask();
+        task.Claim("w1", 0, false, 100, Lease, TokenHash);
+        var lapsed = 100 + (long)Lease.TotalMilliseconds + 1;
+        Assert.False(task.RenewRepeatedClaim(Token, lapsed, Lease));
+        Assert.True(task.ReleaseLapsedLease(lapsed));
+        Assert.False(task.RenewRepeatedClaim(Token, lapsed + 1, Lease));
+        Assert.Null(task.ClaimTokenHash);
     }
 
     [Fact]
     public void An_outcome_the_worker_did_not_report_is_no_reports_retry()
     {
+        var undeliverable = NewTask();
+        undeliverable.Claim("w1", 0, false, 100, Lease, TokenHash);
+        undeliverable.FailUndeliverable("dead-lettered from lcs.small", 150);
+        Assert.False(undeliverable.WasRecordedBy(Token));
+
+        var cancelledAtClaim = NewTask();
+        cancelledAtClaim.Claim("w1", 0, false, 100, Lease, TokenHash);
+        cancelledAtClaim.RequestCancel(150);
+        Assert.Equal(StartDecision.SkipCancelled, cancelledAtClaim.Claim("w2", 0, redelivered: true, 200, Lease, ClaimToken.Hash("another-claim-token")));
+        Assert.False(cancelledAtClaim.WasRecordedBy(Token));
+
         var lapsed = NewTask();
         lapsed.Claim("w1", 0, false, 100, Lease, TokenHash);
         lapsed.RequestCancel(150);

@@ -197,7 +197,7 @@ public sealed class JobHandlerTests
     [Fact]
     public async Task A_finish_report_retried_after_a_lost_answer_brings_the_same_claim_token_and_the_next_run_a_new_one()
     {
-        var failures = 2;
+        var failures = 1;
         sink.Finish = _ => Interlocked.Decrement(ref failures) >= 0
             ? throw new RpcException(new Status(StatusCode.Unavailable, "task-service died before it answered"))
             : new FinishTaskResponse { Decision = StartDecision.Proceed, Attempt = 1, State = TaskState.Succeeded };
@@ -206,28 +206,30 @@ public sealed class JobHandlerTests
         await handler.HandleAsync(Delivery(Job()), CancellationToken.None);
 
         var tokens = sink.Requests<FinishTaskRequest>().Select(r => r.ClaimToken).ToList();
-        Assert.Equal(4, tokens.Count);
+        Assert.Equal(3, tokens.Count);
         Assert.All(tokens, t => Assert.True(t.Length >= Protos.ClaimToken.MinLength, $"claim token '{t}' is too short to be a secret"));
         Assert.Equal(tokens[0], tokens[1]);
-        Assert.Equal(tokens[0], tokens[2]);
-        Assert.NotEqual(tokens[0], tokens[3]);
+        Assert.NotEqual(tokens[0], tokens[2]);
         Assert.Equal(2, state.Succeeded);
     }
 
     [Fact]
-    public async Task A_claim_retried_after_a_lost_answer_brings_the_same_claim_token_and_reports_with_it()
+    public async Task A_claim_retried_after_a_lost_answer_brings_the_same_claim_token_and_reports_with_the_answered_one()
     {
+        // The answer's token is the one to report with: a task-service from before workers made
+        // tokens answers with its own.
+        const string answered = "the-token-task-service-answered-with";
         var failures = 1;
         sink.Start = r => Interlocked.Decrement(ref failures) >= 0
             ? throw new RpcException(new Status(StatusCode.Unavailable, "task-service died before it answered"))
-            : new StartTaskResponse { Decision = StartDecision.Proceed, Attempt = 1, ClaimToken = r.ClaimToken };
+            : new StartTaskResponse { Decision = StartDecision.Proceed, Attempt = 1, ClaimToken = answered };
         await Handler().HandleAsync(Delivery(Job()), CancellationToken.None);
 
         var tokens = sink.Requests<StartTaskRequest>().Select(r => r.ClaimToken).ToList();
         Assert.Equal(2, tokens.Count);
         Assert.True(tokens[0].Length >= Protos.ClaimToken.MinLength, $"claim token '{tokens[0]}' is too short to be a secret");
         Assert.Equal(tokens[0], tokens[1]);
-        Assert.Equal(tokens[0], Assert.Single(sink.Requests<CompleteTaskRequest>()).ClaimToken);
+        Assert.Equal(answered, Assert.Single(sink.Requests<CompleteTaskRequest>()).ClaimToken);
         Assert.Equal(DeliveryVerdict.Ack, OnlyVerdict());
     }
 

@@ -250,8 +250,9 @@ public sealed class TaskRecord
 
     /// <summary>
     /// The outcome of an attempt. Only the current attempt of a running task can set it, once, and
-    /// only with that attempt's claim token; duplicates and late reports return false and change
-    /// nothing, a report with the wrong token is rejected.
+    /// only with that attempt's claim token; later reports return false and change nothing (the
+    /// store answers a retry of the one that set it first, <see cref="WasRecordedBy"/>), a report
+    /// with the wrong token is rejected.
     /// </summary>
     public bool Complete(int attempt, string? claimToken, LcsResult? result, string? error, bool cancelled, long nowMs)
     {
@@ -261,8 +262,17 @@ public sealed class TaskRecord
         return true;
     }
 
-    /// <summary>True when the running attempt holds <paramref name="claimToken"/>: a retry of the claim that started it, whose answer was lost.</summary>
-    public bool IsClaimedBy(string? claimToken) => State == TaskState.Running && ClaimToken.Matches(ClaimTokenHash, claimToken);
+    /// <summary>
+    /// A retry of the claim that started the running attempt (its answer was lost): true when the
+    /// attempt holds <paramref name="claimToken"/> and its lease has not lapsed, which it renews, as
+    /// the answer announces. A lapsed one is left to <see cref="Claim"/> (a takeover).
+    /// </summary>
+    public bool RenewRepeatedClaim(string? claimToken, long nowMs, TimeSpan lease)
+    {
+        if (State != TaskState.Running || LeaseLapsed(nowMs) || !ClaimToken.Matches(ClaimTokenHash, claimToken)) return false;
+        LeaseExpiresAtMs = nowMs + (long)lease.TotalMilliseconds;
+        return true;
+    }
 
     /// <summary>
     /// True when the task's outcome is stored and was reported with <paramref name="claimToken"/>

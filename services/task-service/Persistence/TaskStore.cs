@@ -56,7 +56,7 @@ public sealed class TaskStore
     /// <summary>
     /// A worker claims a task for one attempt (StartTask) with a job message of run
     /// <paramref name="retries"/>; the attempt's reports must present <paramref name="claimToken"/>.
-    /// A retry of the call that claimed it (the same token) finds the claim and changes nothing.
+    /// A retry of the call that claimed it (the same token) finds the claim and only renews its lease.
     /// </summary>
     public Task<ClaimOutcome> ClaimAsync(string taskId, string workerId, int retries, bool redelivered, TimeSpan lease, string claimToken,
         CancellationToken cancellationToken) =>
@@ -64,8 +64,13 @@ public sealed class TaskStore
         {
             var task = await scope.Sql.FindAsync(scope.Db, taskId);
             if (task is null) return new ClaimOutcome(StartDecision.SkipNotFound, 0, TaskQueue.Unspecified, false);
-            if (task.IsClaimedBy(claimToken)) return new ClaimOutcome(StartDecision.Proceed, task.Attempts, task.Queue, true);
-            var decision = task.Claim(workerId, retries, redelivered, NowMs, lease, ClaimToken.Hash(claimToken));
+            var now = NowMs;
+            if (task.RenewRepeatedClaim(claimToken, now, lease))
+            {
+                scope.Sql.Save(task);
+                return new ClaimOutcome(StartDecision.Proceed, task.Attempts, task.Queue, true);
+            }
+            var decision = task.Claim(workerId, retries, redelivered, now, lease, ClaimToken.Hash(claimToken));
             scope.Sql.Save(task);
             return new ClaimOutcome(decision, task.Attempts, task.Queue, false);
         }, cancellationToken);

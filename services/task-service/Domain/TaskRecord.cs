@@ -283,13 +283,6 @@ public sealed class TaskRecord
     /// <summary>The attempt's own outcome; its claim token stays, so a retry of this report can be told from another's.</summary>
     private void Record(LcsResult? result, string? error, bool cancelled, long nowMs)
     {
-        var reporter = ClaimTokenHash;
-        RecordOutcome(result, error, cancelled, nowMs);
-        ClaimTokenHash = reporter;
-    }
-
-    private void RecordOutcome(LcsResult? result, string? error, bool cancelled, long nowMs)
-    {
         if (result is not null)
         {
             ResultLength = result.Length;
@@ -297,15 +290,16 @@ public sealed class TaskRecord
             ResultOffsetA = result.OffsetA;
             ResultOffsetB = result.OffsetB;
             Progress = 1;
-            Finish(TaskState.Succeeded, nowMs, null);
+            Finish(TaskState.Succeeded, nowMs, null, reportedByAttempt: true);
         }
         else if (cancelled)
         {
-            Finish(TaskState.Cancelled, nowMs, "cancelled on request");
+            Finish(TaskState.Cancelled, nowMs, "cancelled on request", reportedByAttempt: true);
         }
         else
         {
-            Finish(TaskState.Failed, nowMs, string.IsNullOrWhiteSpace(error) ? "the worker reported a failure without a reason" : error);
+            Finish(TaskState.Failed, nowMs, string.IsNullOrWhiteSpace(error) ? "the worker reported a failure without a reason" : error,
+                reportedByAttempt: true);
         }
     }
 
@@ -408,12 +402,16 @@ public sealed class TaskRecord
             throw TaskRejection.FailedPrecondition($"only FAILED or CANCELLED tasks can be retried: {string.Join(", ", others)}");
     }
 
-    private void Finish(TaskState state, long nowMs, string? error)
+    /// <summary>
+    /// Ends the task. Only an outcome the running attempt reported keeps its claim token (a retry of
+    /// that report is then known); any other end clears it.
+    /// </summary>
+    private void Finish(TaskState state, long nowMs, string? error, bool reportedByAttempt = false)
     {
         MoveTo(state, nowMs, error);
         FinishedAtMs = nowMs;
         LeaseExpiresAtMs = null;
-        ClaimTokenHash = null;
+        if (!reportedByAttempt) ClaimTokenHash = null;
         CancelRequested = false;
         Error = error;
     }

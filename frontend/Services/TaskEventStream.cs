@@ -8,8 +8,8 @@ using TaskServiceClient = CeleryKube.Protos.V1.TaskService.TaskServiceClient;
 namespace CeleryKube.Frontend.Services;
 
 /// <summary>
-/// <c>GET /events/tasks[?id=...]</c>: server-sent events relaying TaskService.WatchTasks to the
-/// browser. Events: <c>service</c> (<c>{"available":bool}</c>), <c>task</c> (a <see cref="TaskRow"/>),
+/// <c>GET /events/tasks[?id=...&amp;id=...]</c>: server-sent events relaying TaskService.WatchTasks to the
+/// browser, for every task or for the given ones (at most <see cref="MaxFollowedTasks"/>). Events: <c>service</c> (<c>{"available":bool}</c>), <c>task</c> (a <see cref="TaskRow"/>),
 /// <c>deleted</c> (<c>{"id":...}</c>) and <c>paused</c> (<c>{"reason":...}</c>: task-service is at
 /// its cap of watch streams, so the browser is asked to come back after <see cref="RetryWhenBusyAfter"/>).
 /// The stream is known to be live when WatchTasks sends its live headers (<see cref="WatchStreamHeaders"/>). When the service
@@ -24,6 +24,9 @@ public static class TaskEventStream
     /// <summary>How long the browser waits before it asks again when task-service is at its stream cap.</summary>
     public static readonly TimeSpan RetryWhenBusyAfter = TimeSpan.FromSeconds(30);
 
+    /// <summary>How many tasks one stream may follow by id (a browser shares one stream between its tabs).</summary>
+    public const int MaxFollowedTasks = 100;
+
     /// <summary>Maps the event stream endpoint.</summary>
     public static IEndpointRouteBuilder MapTaskEvents(this IEndpointRouteBuilder endpoints)
     {
@@ -31,16 +34,18 @@ public static class TaskEventStream
         return endpoints;
     }
 
-    private static async Task<IResult> RelayAsync(HttpContext http, TaskServiceClient client, IHostApplicationLifetime lifetime, ILoggerFactory loggers, string? id)
+    private static async Task<IResult> RelayAsync(HttpContext http, TaskServiceClient client, IHostApplicationLifetime lifetime, ILoggerFactory loggers, string[]? id)
     {
         // Stop relaying when the browser leaves or the frontend shuts down (else shutdown waits for us).
         var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
         http.Response.RegisterForDispose(stop);
-        var request = new WatchTasksRequest();
-        if (!string.IsNullOrEmpty(id))
+        var ids = (id ?? []).Where(i => !string.IsNullOrEmpty(i)).Distinct().ToList();
+        if (ids.Count > MaxFollowedTasks)
         {
-            request.TaskIds.Add(id);
+            return TypedResults.Problem($"One stream follows at most {MaxFollowedTasks} tasks by id; leave id out to follow every task.",
+                statusCode: StatusCodes.Status400BadRequest, title: "Too many tasks");
         }
+        var request = new WatchTasksRequest { TaskIds = { ids } };
         var watch = client.WatchTasks(request, cancellationToken: stop.Token);
         http.Response.RegisterForDispose(watch);
         if (await RefusalAsync(watch) is { } refusal)
@@ -48,7 +53,7 @@ public static class TaskEventStream
             return Refused(refusal);
         }
         var log = loggers.CreateLogger(typeof(TaskEventStream));
-        return TypedResults.ServerSentEvents(RelayEventsAsync(watch, client, id, log, stop.Token));
+        return TypedResults.ServerSentEvents(RelayEventsAsync(watch, client, ids, log, stop.Token));
     }
 
     /// <summary>
@@ -97,11 +102,11 @@ public static class TaskEventStream
     }
 
     private static async IAsyncEnumerable<SseItem<object>> RelayEventsAsync(
-        AsyncServerStreamingCall<WatchTasksResponse> watch, TaskServiceClient client, string? id, ILogger log,
+        AsyncServerStreamingCall<WatchTasksResponse> watch, TaskServiceClient client, List<string> ids, ILogger log,
         [EnumeratorCancellation] CancellationToken token)
     {
         yield return Service(available: true);
-        if (!string.IsNullOrEmpty(id))
+        foreach (var id in ids)
         {
             // The task may have changed between the page's render and the stream's start.
             var current = await ReadAsync(client, id, token);

@@ -11,7 +11,7 @@ namespace CeleryKube.Soak.Tests;
 /// <summary>
 /// What a browser's live connection says when task-service refuses the WatchTasks behind it: at
 /// the stream cap, a page must not claim to be live (and must not knock again every 3 s); a
-/// malformed id is an HTTP error. task-service refuses before its stream starts, so the refusal
+/// malformed id or too many ids is an HTTP error; one stream can follow several tasks. task-service refuses before its stream starts, so the refusal
 /// reaches the frontend as a trailers-only gRPC response.
 /// </summary>
 public sealed class BrowserStreamRefusalTests : IAsyncLifetime
@@ -71,15 +71,53 @@ public sealed class BrowserStreamRefusalTests : IAsyncLifetime
         Assert.Contains("task_ids", await response.Content.ReadAsStringAsync());
     }
 
-    private async Task<SseItem<string>> FirstEventAsync(string path)
+    [Fact]
+    public async Task One_stream_follows_several_tasks_by_id_and_starts_with_each_ones_current_row()
+    {
+        var client = new TaskService.TaskServiceClient(channel);
+        var ids = new List<string>();
+        for (var i = 0; i < 2; i++) ids.Add((await client.SubmitLcsAsync(new SubmitLcsRequest { TextA = $"followed {i}", TextB = "followed" })).Task.Id);
+
+        // The stream cap here is one: a stream an earlier test ended may still hold it for a moment.
+        var events = await Eventually.Until(async () =>
+        {
+            var read = await EventsAsync($"/events/tasks?id={ids[0]}&id={ids[1]}", count: 3);
+            return read[0].EventType == "service" ? read : null;
+        }, TimeSpan.FromSeconds(30), "a live stream");
+
+        Assert.Equal(["service", "task", "task"], events.Select(e => e.EventType));
+        Assert.Equal(ids, events.Skip(1).Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("id").GetString()));
+        // No worker runs here: neither has started.
+        Assert.All(events.Skip(1), e => Assert.Contains(JsonDocument.Parse(e.Data).RootElement.GetProperty("state").GetString(), new[] { "pending", "queued" }));
+    }
+
+    [Fact]
+    public async Task Following_more_than_the_limit_of_tasks_by_id_is_a_bad_request_that_says_the_limit()
+    {
+        var query = string.Join("&", Enumerable.Range(0, 101).Select(_ => "id=" + Guid.NewGuid()));
+        using var response = await http.GetAsync("/events/tasks?" + query, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("at most 100 tasks", await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>The first <paramref name="count"/> events of <paramref name="path"/> (fewer if it ends sooner).</summary>
+    private async Task<List<SseItem<string>>> EventsAsync(string path, int count)
     {
         using var response = await http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead);
         response.EnsureSuccessStatusCode();
         await using var body = await response.Content.ReadAsStreamAsync();
+        var events = new List<SseItem<string>>();
         await foreach (var item in SseParser.Create(body).EnumerateAsync())
         {
-            return item;
+            events.Add(item);
+            if (events.Count == count) break;
         }
-        throw new InvalidOperationException($"{path} ended without an event");
+        return events;
+    }
+
+    private async Task<SseItem<string>> FirstEventAsync(string path)
+    {
+        var events = await EventsAsync(path, count: 1);
+        return events.Count > 0 ? events[0] : throw new InvalidOperationException($"{path} ended without an event");
     }
 }

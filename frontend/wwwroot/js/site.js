@@ -6,11 +6,13 @@
 //   task is still followed, since a retry brings it back.
 // - [data-autorefresh] (cluster page) swaps in fresh content every few seconds.
 // - #service-banner shows while TaskService is unreachable; pages recover when it is back.
-// - #live-status says whether the list is live, or paused while TaskService is at its stream cap.
+// - #live-status says whether the list or task page is live, or paused while TaskService is at
+//   its stream cap.
 "use strict";
 
 (function () {
   const banner = document.getElementById("service-banner");
+  const liveWorkerUrl = document.currentScript?.dataset.liveWorker;
   const liveStatus = document.getElementById("live-status");
 
   function setServiceAvailable(available) {
@@ -21,36 +23,91 @@
     }
   }
 
-  // Follows task events; EventSource reconnects by itself (the server asks for 3 s) after the
-  // stream ends, e.g. while task-service is down. onTask gets a row (see Services/TaskRow.cs).
-  // onAvailable(afterOutage) runs each time the stream (re)opens with the service up: events
-  // may have been missed before it, so callers re-read what they show. onDeleted gets the id of
-  // a task that was deleted (by a person or the retention sweep).
-  function watchTasks(query, onTask, onAvailable, onDeleted) {
-    const source = new EventSource("/events/tasks" + query);
+  // Follows task events: every task (ids null) or the given ones. The stream reconnects by
+  // itself (the server asks for 3 s) after it ends, e.g. while task-service is down. onTask gets
+  // a row (see Services/TaskRow.cs). onAvailable(afterOutage) runs each time the stream (re)opens
+  // with the service up: events may have been missed before it, so callers re-read what they
+  // show. onDeleted gets the id of a task that was deleted (by a person or the retention sweep).
+  // Returns an object whose close() stops following.
+  function watchTasks(ids, onTask, onAvailable, onDeleted) {
     let wasDown = false;
-    source.addEventListener("service", (e) => {
-      const available = JSON.parse(e.data).available;
-      setServiceAvailable(available);
-      if (available) onAvailable(wasDown);
-      wasDown = !available;
-    });
-    source.addEventListener("task", (e) => onTask(JSON.parse(e.data)));
-    source.addEventListener("deleted", (e) => onDeleted(JSON.parse(e.data).id));
-    source.addEventListener("paused", (e) => {
-      // TaskService serves as many live pages as it may; the server asked to come back later.
-      setServiceAvailable(true);
-      if (liveStatus) {
-        liveStatus.textContent = "Live updates paused; trying again shortly";
-        liveStatus.title = JSON.parse(e.data).reason;
-      }
-      wasDown = true;
-    });
-    source.addEventListener("error", () => {
-      // The frontend itself is unreachable or the stream ended; the browser retries.
-      if (liveStatus) liveStatus.textContent = "";
-      wasDown = true;
-    });
+    const events = {
+      service(available) {
+        setServiceAvailable(available);
+        if (available) onAvailable(wasDown);
+        wasDown = !available;
+      },
+      task: onTask,
+      deleted: onDeleted,
+      paused(reason) {
+        // TaskService serves as many live pages as it may; the server asked to come back later.
+        setServiceAvailable(true);
+        if (liveStatus) {
+          liveStatus.textContent = "Live updates paused; trying again shortly";
+          liveStatus.title = reason;
+        }
+        wasDown = true;
+      },
+      error() {
+        // The frontend itself is unreachable or the stream ended; the browser retries.
+        if (liveStatus) liveStatus.textContent = "";
+        wasDown = true;
+      },
+    };
+    const stream = sharedStream(ids, events) ?? ownStream(ids, events);
+    return {
+      close() {
+        stream.close();
+        if (liveStatus) liveStatus.textContent = "";
+      },
+    };
+  }
+
+  // All tabs share one stream through live-worker.js where the browser can: over HTTP/1.1 a
+  // browser keeps at most 6 connections to a host and each open stream holds one, so with a
+  // stream per tab a seventh live tab would not load. Null where there are no shared workers.
+  function sharedStream(ids, events) {
+    const url = liveWorkerUrl;
+    if (typeof SharedWorker === "undefined" || !url) return null;
+    let port;
+    try {
+      port = new SharedWorker(url, { name: "celerykube-live" }).port;
+    } catch {
+      return null;
+    }
+    let own = null;
+    port.onmessage = (e) => {
+      const { type, value } = e.data;
+      if (type === "unsupported") own = ownStream(ids, events);
+      else events[type](value);
+    };
+    const watch = () => port.postMessage({ type: "watch", ids });
+    const unwatch = () => port.postMessage({ type: "unwatch" });
+    // A page kept for the back button lets go while it is away, and follows again when it is back.
+    const onPageHide = () => unwatch();
+    const onPageShow = (e) => { if (e.persisted) watch(); };
+    addEventListener("pagehide", onPageHide);
+    addEventListener("pageshow", onPageShow);
+    watch();
+    return {
+      close() {
+        removeEventListener("pagehide", onPageHide);
+        removeEventListener("pageshow", onPageShow);
+        unwatch();
+        if (own) own.close();
+      },
+    };
+  }
+
+  // A stream of this page's own (server-sent events of /events/tasks).
+  function ownStream(ids, events) {
+    const query = ids === null ? "" : "?" + ids.map((id) => "id=" + encodeURIComponent(id)).join("&");
+    const source = new EventSource("/events/tasks" + query);
+    source.addEventListener("service", (e) => events.service(JSON.parse(e.data).available));
+    source.addEventListener("task", (e) => events.task(JSON.parse(e.data)));
+    source.addEventListener("deleted", (e) => events.deleted(JSON.parse(e.data).id));
+    source.addEventListener("paused", (e) => events.paused(JSON.parse(e.data).reason));
+    source.addEventListener("error", () => events.error());
     return source;
   }
 
@@ -124,7 +181,7 @@
     }
 
     const rowOf = (id) => tbody.querySelector(`tr[data-task-id="${CSS.escape(id)}"]`);
-    watchTasks("", (row) => {
+    watchTasks(null, (row) => {
       const tr = rowOf(row.id);
       if (tr) fillRow(tr, row); else addRow(row);
     }, (afterOutage) => { if (afterOutage) refetchRows(); }, (id) => {
@@ -166,7 +223,7 @@
       }
     }
 
-    const source = watchTasks("?id=" + encodeURIComponent(id), (row) => {
+    const source = watchTasks([id], (row) => {
       if (row.id !== id) return;
       wanted = row.state;
       if (row.state !== head().dataset.state) { reloadView(); return; }

@@ -106,10 +106,9 @@ public static class TaskEventStream
         [EnumeratorCancellation] CancellationToken token)
     {
         yield return Service(available: true);
-        foreach (var id in ids)
+        // The tasks may have changed between the pages' render and the stream's start.
+        foreach (var current in await Task.WhenAll(ids.Select(id => ReadAsync(client, id, token))))
         {
-            // The task may have changed between the page's render and the stream's start.
-            var current = await ReadAsync(client, id, token);
             if (current is not null)
             {
                 yield return Changed(current);

@@ -42,7 +42,7 @@ public sealed class FrontendTests(BrowserStackFixture fixture)
         // The large worker runs one task at a time: a slow brute-force task keeps it busy, so the
         // next one waits in the queue until the first is cancelled.
         var blockerPage = await fixture.NewPageAsync();
-        var blocker = await SubmitAsync(blockerPage, new string('a', 4000), new string('a', 4000), "BruteForce");
+        var blocker = await SubmitAsync(blockerPage, BlockerText, BlockerText, "BruteForce");
         var blockerProgress = blockerPage.Locator("#task-progress");
         await Expect(blockerProgress).ToBeVisibleAsync(new() { Timeout = 60_000 });
         var first = await ProgressAsync(blockerProgress, above: 0, TaskTimeout);

@@ -12,21 +12,8 @@ namespace CeleryKube.BrowserTests;
 [Collection(BrowserCollection.Name)]
 public sealed class HistoryAndRetryTests(BrowserStackFixture fixture)
 {
-    /// <summary>Keeps the one large worker busy (brute force, reporting progress) until it is cancelled.</summary>
-    private static readonly string BlockerText = new('a', 4000);
-
     /// <summary>A large-queue task that a free large worker finishes at once; its match is 1,200 code points.</summary>
     private static (string A, string B) QuickLargeTexts(char c) => ("x" + new string(c, 1200), "y" + new string(c, 1200));
-
-    private async Task<string> StartBlockerAsync()
-    {
-        var blocker = (await fixture.Stack.Tasks.SubmitLcsAsync(new SubmitLcsRequest
-        {
-            TextA = BlockerText, TextB = BlockerText, Algorithm = LcsAlgorithm.BruteForce,
-        })).Task;
-        await fixture.Stack.WaitForTaskAsync(blocker.Id, t => t.State == TaskState.Running, TaskTimeout, "running");
-        return blocker.Id;
-    }
 
     private Task CancelAsync(string id) => fixture.Stack.Tasks.CancelTaskAsync(new CancelTaskRequest { Id = id }).ResponseAsync;
 
@@ -99,7 +86,7 @@ public sealed class HistoryAndRetryTests(BrowserStackFixture fixture)
     [Fact]
     public async Task The_task_list_retries_the_selected_tasks_and_all_failed_ones()
     {
-        var blocker = await StartBlockerAsync();
+        var blocker = await StartBlockerAsync(fixture.Stack);
         try
         {
             await RetryFromTheListAsync(blocker);

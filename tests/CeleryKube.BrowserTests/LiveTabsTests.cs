@@ -52,6 +52,7 @@ public sealed class LiveTabsTests(BrowserStackFixture fixture)
         // Cancelled tasks: their pages keep following them, since a retry would bring them back.
         var (a, b) = (await CancelledTaskAsync(), await CancelledTaskAsync());
         var pageA = await fixture.NewPageAsync();
+        await pageA.Context.AddInitScriptAsync(RecordWhatTheTabHears);
         var pageB = await pageA.Context.NewPageAsync();
         foreach (var (page, id) in new[] { (pageA, a), (pageB, b) })
         {
@@ -68,7 +69,24 @@ public sealed class LiveTabsTests(BrowserStackFixture fixture)
         Assert.False(await StillSameDocumentAsync(pageA));
         await Expect(pageB.Locator("#task-state")).ToHaveTextAsync("CANCELLED");
         Assert.True(await StillSameDocumentAsync(pageB), "the other task's page was reloaded");
+        Assert.Equal(0, await pageB.EvaluateAsync<int>(
+            "id => window.__heard.filter(m => (m.type === 'task' && m.value.id === id) || (m.type === 'deleted' && m.value === id)).length", a));
+        Assert.True(await pageB.EvaluateAsync<bool>("id => window.__heard.some(m => m.type === 'task' && m.value.id === id)", b),
+            "the page heard nothing about its own task");
     }
+
+    /// <summary>Keeps every message the page gets from the shared worker in <c>window.__heard</c>.</summary>
+    private const string RecordWhatTheTabHears = """
+        (() => {
+          window.__heard = [];
+          const Shared = window.SharedWorker;
+          window.SharedWorker = function (url, options) {
+            const worker = new Shared(url, options);
+            worker.port.addEventListener("message", (e) => window.__heard.push(e.data));
+            return worker;
+          };
+        })();
+        """;
 
     [Fact]
     public async Task Without_shared_workers_a_list_follows_tasks_over_a_stream_of_its_own()
@@ -91,11 +109,9 @@ public sealed class LiveTabsTests(BrowserStackFixture fixture)
     private async Task<string> CancelledTaskAsync()
     {
         var stack = fixture.Stack;
-        var text = new string('a', 4000);
-        var task = (await stack.Tasks.SubmitLcsAsync(new SubmitLcsRequest { TextA = text, TextB = text, Algorithm = LcsAlgorithm.BruteForce })).Task;
-        await stack.WaitForTaskAsync(task.Id, t => t.State == TaskState.Running, TaskTimeout, "running");
-        await stack.Tasks.CancelTaskAsync(new CancelTaskRequest { Id = task.Id });
-        await stack.WaitForFinalAsync(task.Id);
-        return task.Id;
+        var id = await StartBlockerAsync(stack);
+        await stack.Tasks.CancelTaskAsync(new CancelTaskRequest { Id = id });
+        await stack.WaitForFinalAsync(id);
+        return id;
     }
 }

@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using CeleryKube.Protos.V1;
+using CeleryKube.Testing;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -49,6 +51,20 @@ internal static partial class Pages
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"progress stayed at {value} (waiting for more than {above})");
             await progress.Page.WaitForTimeoutAsync(100); // polling interval with a deadline above, not a fixed wait
         }
+    }
+
+    /// <summary>Texts of a large task that keeps the one large worker busy (brute force, reporting progress) until it is cancelled.</summary>
+    public static readonly string BlockerText = new('a', 4000);
+
+    /// <summary>Submits a blocker (<see cref="BlockerText"/>) and returns its id once the large worker runs it.</summary>
+    public static async Task<string> StartBlockerAsync(CeleryKubeStack stack)
+    {
+        var blocker = (await stack.Tasks.SubmitLcsAsync(new SubmitLcsRequest
+        {
+            TextA = BlockerText, TextB = BlockerText, Algorithm = LcsAlgorithm.BruteForce,
+        })).Task;
+        await stack.WaitForTaskAsync(blocker.Id, t => t.State == TaskState.Running, TaskTimeout, "the blocker running");
+        return blocker.Id;
     }
 
     /// <summary>How long a test waits for a task to get somewhere on the shared stack.</summary>

@@ -51,11 +51,7 @@ public sealed class TaskListSearchTests(BrowserStackFixture fixture)
     {
         var stack = fixture.Stack;
         // The large worker runs one task at a time: a slow one holds it, so the next large task stays QUEUED.
-        var blocker = (await stack.Tasks.SubmitLcsAsync(new SubmitLcsRequest
-        {
-            TextA = new string('a', 4000), TextB = new string('a', 4000), Algorithm = LcsAlgorithm.BruteForce,
-        })).Task;
-        await stack.WaitForTaskAsync(blocker.Id, t => t.State == TaskState.Running, TaskTimeout, "the blocker running");
+        var blocker = await StartBlockerAsync(stack);
         var victim = (await stack.Tasks.SubmitLcsAsync(new SubmitLcsRequest { TextA = RandomText(1500, seed: 60), TextB = RandomText(300, seed: 61) })).Task;
         Assert.Equal(TaskQueue.Large, victim.Queue);
 
@@ -68,7 +64,7 @@ public sealed class TaskListSearchTests(BrowserStackFixture fixture)
                 new BasicProperties { MessageId = victim.Id, Persistent = true }, new byte[] { 1 });
         }
         var failed = await stack.WaitForTaskAsync(victim.Id, t => t.State == TaskState.Failed, TaskTimeout, "the dead-lettered task failed");
-        await stack.Tasks.CancelTaskAsync(new CancelTaskRequest { Id = blocker.Id });
+        await stack.Tasks.CancelTaskAsync(new CancelTaskRequest { Id = blocker });
 
         var page = await fixture.NewPageAsync();
         await page.GotoAsync("/Cluster");
@@ -79,8 +75,8 @@ public sealed class TaskListSearchTests(BrowserStackFixture fixture)
         await Expect(row.Locator("td[data-label='Why']")).ToHaveTextAsync(failed.Error);
         await Expect(row.Locator("td[data-label='Why']")).ToContainTextAsync("rejected the job message as unreadable");
         await Expect(page.Locator("#dead-depth")).ToContainTextAsync("lcs.dead holds");
-        await Expect(page.Locator($"#dead-tasks tr[data-task-id='{blocker.Id}']")).ToHaveCountAsync(0);
+        await Expect(page.Locator($"#dead-tasks tr[data-task-id='{blocker}']")).ToHaveCountAsync(0);
         await fixture.ScreenshotAsync(page, "dead-lettered");
-        await stack.WaitForFinalAsync(blocker.Id, TaskTimeout);
+        await stack.WaitForFinalAsync(blocker, TaskTimeout);
     }
 }

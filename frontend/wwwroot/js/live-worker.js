@@ -12,14 +12,22 @@
 // More ids than this make the query string long; following every task is then simpler.
 const maxFollowedIds = 100;
 
+// A refused stream (an HTTP error, e.g. from a proxy during a deploy) is not retried by the
+// browser: the worker opens a new one after this long.
+const reopenRefusedAfterMs = 10000;
+
 // Each tab's port and what it follows: null for every task, else a Set of task ids.
 const watching = new Map();
+// The newest stream and what it follows ("" every task, "?id=..." some; null when no tab follows anything).
 let stream = null;
 let streamQuery = null;
-// The stream being replaced keeps delivering until its successor is live, so no event falls between them.
+// While a new stream is not live yet, the one it replaces keeps delivering, so no event falls
+// between them; it is closed once the new one is live.
 let previous = null;
-let lastService = null;
+// What the tabs were last told about the stream ({type: "service" | "paused", value}), for a tab that joins later.
+let status = null;
 let reopenPlanned = false;
+let reopenRefusedPlanned = false;
 
 function queryFor() {
   const ids = new Set();
@@ -32,27 +40,32 @@ function queryFor() {
   return "?" + [...ids].sort().map((id) => "id=" + encodeURIComponent(id)).join("&");
 }
 
-function wants(followed, id) {
-  return followed === null || followed.has(id);
-}
-
 function toAll(type, value) {
   for (const port of watching.keys()) port.postMessage({ type, value });
 }
 
 function toWatchersOf(id, type, value) {
-  for (const [port, followed] of watching) if (wants(followed, id)) port.postMessage({ type, value });
+  for (const [port, followed] of watching) if (followed === null || followed.has(id)) port.postMessage({ type, value });
+}
+
+function tell(type, value) {
+  status = { type, value };
+  toAll(type, value);
+}
+
+function closePrevious() {
+  if (!previous) return;
+  previous.close();
+  previous = null;
 }
 
 function open(query) {
   const source = new EventSource("/events/tasks" + query);
   source.addEventListener("service", (e) => {
-    if (source === stream && previous) {
-      previous.close();
-      previous = null;
-    }
-    lastService = JSON.parse(e.data).available;
-    toAll("service", lastService);
+    // Only the newest stream speaks for the tabs; the one it replaces only delivers changes.
+    if (source !== stream) return;
+    closePrevious();
+    tell("service", JSON.parse(e.data).available);
   });
   source.addEventListener("task", (e) => {
     const row = JSON.parse(e.data);
@@ -63,25 +76,37 @@ function open(query) {
     toWatchersOf(id, "deleted", id);
   });
   source.addEventListener("paused", (e) => {
-    lastService = null;
-    toAll("paused", JSON.parse(e.data).reason);
+    if (source !== stream) {
+      // The stream being replaced lost its place: the new one takes over when it is live.
+      source.close();
+      if (source === previous) previous = null;
+      return;
+    }
+    // TaskService is at its stream cap: the tabs are told so, and the stream being replaced
+    // gives its place back instead of holding it while the new one waits.
+    closePrevious();
+    tell("paused", JSON.parse(e.data).reason);
   });
   source.addEventListener("error", () => {
+    const closed = source.readyState === EventSource.CLOSED;
+    if (source === previous) {
+      if (closed) previous = null;
+      return;
+    }
     if (source !== stream) return;
-    lastService = null;
+    status = null;
     toAll("error", null);
-    // Refused for good (an HTTP error, not a dropped connection): the next change of what the
-    // tabs follow opens a new one.
-    if (source.readyState === EventSource.CLOSED) {
+    if (closed) {
       stream = null;
       streamQuery = null;
+      planReopenRefused();
     }
   });
   return source;
 }
 
-// Reopens the stream when what the tabs follow together changed; several changes at once (tabs
-// restored together) cause one reopen.
+// Opens a stream for what the tabs follow together when that changed; several changes at once
+// (tabs restored together) open one.
 function planReopen() {
   if (reopenPlanned) return;
   reopenPlanned = true;
@@ -89,13 +114,29 @@ function planReopen() {
     reopenPlanned = false;
     const query = queryFor();
     if (query === streamQuery) return;
-    if (previous) previous.close();
-    previous = query === null ? null : stream;
-    if (query === null && stream) stream.close();
-    stream = query === null ? null : open(query);
+    if (query === null) {
+      closePrevious();
+      stream?.close();
+      stream = null;
+      streamQuery = null;
+      status = null;
+      return;
+    }
+    // A stream that is not live yet is dropped for the new one; a live one delivers until then.
+    if (previous) stream?.close();
+    else previous = stream;
+    stream = open(query);
     streamQuery = query;
-    lastService = null;
   }, 0);
+}
+
+function planReopenRefused() {
+  if (reopenRefusedPlanned) return;
+  reopenRefusedPlanned = true;
+  setTimeout(() => {
+    reopenRefusedPlanned = false;
+    planReopen();
+  }, reopenRefusedAfterMs);
 }
 
 onconnect = (event) => {
@@ -108,8 +149,8 @@ onconnect = (event) => {
     const message = e.data;
     if (message.type === "watch") {
       watching.set(port, message.ids === null ? null : new Set(message.ids));
-      // Already live for this tab: it hears so at once, as it would from a stream of its own.
-      if (streamQuery !== null && lastService !== null && queryFor() === streamQuery) port.postMessage({ type: "service", value: lastService });
+      // A tab that joins a stream already open hears its state at once, as from a stream of its own.
+      if (status) port.postMessage(status);
     } else if (message.type === "unwatch") {
       watching.delete(port);
     }

@@ -69,23 +69,33 @@
   function sharedStream(ids, events) {
     const url = liveWorkerUrl;
     if (typeof SharedWorker === "undefined" || !url) return null;
-    let port;
+    let worker;
     try {
-      port = new SharedWorker(url, { name: "celerykube-live" }).port;
+      worker = new SharedWorker(url, { name: "celerykube-live" });
     } catch {
       return null;
     }
+    const port = worker.port;
+    // A worker that cannot run (its script failed to load) or has no EventSource: this page
+    // opens a stream of its own instead.
     let own = null;
+    const useOwn = () => { own ??= ownStream(ids, events); };
+    worker.onerror = useOwn;
     port.onmessage = (e) => {
       const { type, value } = e.data;
-      if (type === "unsupported") own = ownStream(ids, events);
+      if (type === "unsupported") useOwn();
       else events[type](value);
     };
     const watch = () => port.postMessage({ type: "watch", ids });
     const unwatch = () => port.postMessage({ type: "unwatch" });
-    // A page kept for the back button lets go while it is away, and follows again when it is back.
+    // A page kept for the back button lets go while it is away. Back again, it follows again,
+    // and what changed meanwhile was missed, as after an outage.
     const onPageHide = () => unwatch();
-    const onPageShow = (e) => { if (e.persisted) watch(); };
+    const onPageShow = (e) => {
+      if (!e.persisted) return;
+      events.error();
+      watch();
+    };
     addEventListener("pagehide", onPageHide);
     addEventListener("pageshow", onPageShow);
     watch();
@@ -94,6 +104,7 @@
         removeEventListener("pagehide", onPageHide);
         removeEventListener("pageshow", onPageShow);
         unwatch();
+        port.onmessage = null;
         if (own) own.close();
       },
     };

@@ -12,14 +12,16 @@ public sealed partial class ServiceProcess : IAsyncDisposable
 {
     private readonly string dll;
     private readonly string workingFolder;
+    private readonly string[] arguments;
     private readonly StringBuilder output = new();
     private Process? process;
 
-    /// <summary>Creates (does not start) a service process.</summary>
-    public ServiceProcess(string name, string dll, string workingFolder, IDictionary<string, string> environment)
+    /// <summary>Creates (does not start) a service process; <paramref name="arguments"/> follow the dll on its command line.</summary>
+    public ServiceProcess(string name, string dll, string workingFolder, IDictionary<string, string> environment, params string[] arguments)
     {
         Name = name;
         this.dll = dll;
+        this.arguments = arguments;
         this.workingFolder = workingFolder;
         Environment = new Dictionary<string, string>(environment);
         LogFile = Path.Combine(workingFolder, name + ".log");
@@ -59,6 +61,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         info.ArgumentList.Add(dll);
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         foreach (var (key, value) in Environment) info.Environment[key] = value;
         var started = Process.Start(info) ?? throw new InvalidOperationException($"could not start {Name}");

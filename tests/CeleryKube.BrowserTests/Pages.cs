@@ -17,10 +17,11 @@ internal static partial class Pages
         await page.GetByLabel("Second text", new() { Exact = true }).FillAsync(textB);
         await page.GetByLabel("Algorithm").SelectOptionAsync(algorithm);
         await page.GetByRole(AriaRole.Button, new() { Name = "Submit task" }).ClickAsync();
-        // What a person needs is the task page's content, so that is what this waits for: once
-        // the redirect's page has arrived, its state shown. Not the window's load event, which
-        // once failed to come within 30 s on CI although the page's requests had all finished.
-        await page.WaitForURLAsync(TaskUrl(), new() { WaitUntil = WaitUntilState.Commit });
+        // What a person needs is the task page's content, so that is what this waits for: the
+        // redirect's address, then its state shown. Not the window's load event, which twice
+        // failed to come within 30 s on CI although the page's requests had all finished; and not
+        // WaitForURLAsync, which waits for that event when the address has already changed.
+        await Expect(page).ToHaveURLAsync(TaskUrl());
         var id = TaskUrl().Match(page.Url).Groups[1].Value;
         await Expect(page.Locator("#task-state")).ToBeVisibleAsync();
         return id;

@@ -30,7 +30,7 @@ public sealed partial class SignalledStopTests
             var exitCode = await bench.StopAsync(TimeSpan.FromSeconds(90));
 
             Assert.Equal(128 + 15, exitCode);
-            await Eventually.True(() => Task.FromResult(servers.All(Exited)), TimeSpan.FromSeconds(30),
+            await Eventually.True(() => Task.FromResult(servers.All(pid => !ProcStatus.IsRunning(pid))), TimeSpan.FromSeconds(30),
                 "task-service and RabbitMQ to stop with the benchmark that started them");
             // The node's private epmd goes with it.
             await Eventually.True(async () => !await ListensAsync(epmdPort), TimeSpan.FromSeconds(30), $"epmd on port {epmdPort} to stop");
@@ -38,23 +38,10 @@ public sealed partial class SignalledStopTests
         finally
         {
             // Whatever the benchmark left behind: the servers it named, and its workers, which run in its stack's folder.
-            foreach (var pid in servers.Concat(RunningIn(stackFolder)).Distinct().Where(pid => !Exited(pid)))
+            foreach (var pid in servers.Concat(RunningIn(stackFolder)).Distinct().Where(ProcStatus.IsRunning))
             {
                 try { Process.GetProcessById(pid).Kill(entireProcessTree: true); } catch (ArgumentException) { } catch (InvalidOperationException) { }
             }
-        }
-    }
-
-    private static bool Exited(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return true;
         }
     }
 

@@ -67,11 +67,10 @@
   // browser keeps at most 6 connections to a host and each open stream holds one, so with a
   // stream per tab a seventh live tab would not load. Null where there are no shared workers.
   function sharedStream(ids, events) {
-    const url = liveWorkerUrl;
-    if (typeof SharedWorker === "undefined" || !url) return null;
+    if (typeof SharedWorker === "undefined" || !liveWorkerUrl) return null;
     let worker;
     try {
-      worker = new SharedWorker(url, { name: "celerykube-live" });
+      worker = new SharedWorker(liveWorkerUrl, { name: "celerykube-live" });
     } catch {
       return null;
     }

@@ -43,58 +43,65 @@ public sealed class FrontendTests(BrowserStackFixture fixture)
         // next one waits in the queue until the first is cancelled.
         var blockerPage = await fixture.NewPageAsync();
         var blocker = await SubmitAsync(blockerPage, BlockerText, BlockerText, "BruteForce");
-        var blockerProgress = blockerPage.Locator("#task-progress");
-        await Expect(blockerProgress).ToBeVisibleAsync(new() { Timeout = 60_000 });
-        var first = await ProgressAsync(blockerProgress, above: 0, TaskTimeout);
-        await ProgressAsync(blockerProgress, above: first, TaskTimeout); // it moves without a reload
-        await fixture.ScreenshotAsync(blockerPage, "task-running");
+        try
+        {
+            var blockerProgress = blockerPage.Locator("#task-progress");
+            await Expect(blockerProgress).ToBeVisibleAsync(new() { Timeout = 60_000 });
+            var first = await ProgressAsync(blockerProgress, above: 0, TaskTimeout);
+            await ProgressAsync(blockerProgress, above: first, TaskTimeout); // it moves without a reload
+            await fixture.ScreenshotAsync(blockerPage, "task-running");
 
-        var page = await fixture.NewPageAsync();
-        var shared = new string('a', 2000);
-        var id = await SubmitAsync(page, "x" + shared + "y", "z" + shared + "w", "BruteForce");
-        await MarkDocumentAsync(page);
-        await Expect(page.Locator("#task-state")).ToHaveTextAsync("QUEUED");
-        // Every state the page shows, in order, as the person would see it.
-        await page.EvaluateAsync(@"() => {
-            window.__states = [document.getElementById('task-state').textContent];
-            new MutationObserver(() => {
-                const state = document.getElementById('task-state')?.textContent;
-                if (state && state !== window.__states.at(-1)) window.__states.push(state);
-            }).observe(document.getElementById('task-view'), { childList: true, subtree: true });
-        }");
-        await fixture.ScreenshotAsync(page, "task-queued");
+            var page = await fixture.NewPageAsync();
+            var shared = new string('a', 2000);
+            var id = await SubmitAsync(page, "x" + shared + "y", "z" + shared + "w", "BruteForce");
+            await MarkDocumentAsync(page);
+            await Expect(page.Locator("#task-state")).ToHaveTextAsync("QUEUED");
+            // Every state the page shows, in order, as the person would see it.
+            await page.EvaluateAsync(@"() => {
+                window.__states = [document.getElementById('task-state').textContent];
+                new MutationObserver(() => {
+                    const state = document.getElementById('task-state')?.textContent;
+                    if (state && state !== window.__states.at(-1)) window.__states.push(state);
+                }).observe(document.getElementById('task-view'), { childList: true, subtree: true });
+            }");
+            await fixture.ScreenshotAsync(page, "task-queued");
 
-        // The cluster page counts the busy worker and the running task from the same read.
-        var cluster = await fixture.NewPageAsync();
-        await cluster.GotoAsync("/Cluster");
-        await Expect(cluster.Locator("#workers tr[data-worker-queue='large'] td[data-label='Running']")).ToHaveTextAsync("1 / 1");
-        await Expect(cluster.Locator(".state-counts a[href$='state=running'] strong")).ToHaveTextAsync("1");
+            // The cluster page counts the busy worker and the running task from the same read.
+            var cluster = await fixture.NewPageAsync();
+            await cluster.GotoAsync("/Cluster");
+            await Expect(cluster.Locator("#workers tr[data-worker-queue='large'] td[data-label='Running']")).ToHaveTextAsync("1 / 1");
+            await Expect(cluster.Locator(".state-counts a[href$='state=running'] strong")).ToHaveTextAsync("1");
 
-        // Clicking the busy worker shows what it is running, linked to the task.
-        await cluster.Locator("#workers tr[data-worker-queue='large'] td[data-label='Worker'] a").ClickAsync();
-        await Expect(cluster.Locator("h1")).ToContainTextAsync("Worker");
-        await Expect(cluster.Locator("[data-fact='queue']")).ToHaveTextAsync("large");
-        await Expect(cluster.Locator("[data-fact='running']")).ToHaveTextAsync("1 / 1");
-        await Expect(cluster.Locator("#worker-tasks li")).ToHaveCountAsync(1);
-        await Expect(cluster.Locator($"#worker-tasks a[href='/Tasks/{blocker}']")).ToBeVisibleAsync();
-        await Expect(cluster.Locator("#worker-control-note")).ToContainTextAsync("not reachable from this page");
-        await fixture.ScreenshotAsync(cluster, "worker-busy");
-        await cluster.Locator($"#worker-tasks a[href='/Tasks/{blocker}']").ClickAsync();
-        await Expect(cluster.Locator("#task-state")).ToHaveTextAsync("RUNNING");
+            // Clicking the busy worker shows what it is running, linked to the task.
+            await cluster.Locator("#workers tr[data-worker-queue='large'] td[data-label='Worker'] a").ClickAsync();
+            await Expect(cluster.Locator("h1")).ToContainTextAsync("Worker");
+            await Expect(cluster.Locator("[data-fact='queue']")).ToHaveTextAsync("large");
+            await Expect(cluster.Locator("[data-fact='running']")).ToHaveTextAsync("1 / 1");
+            await Expect(cluster.Locator("#worker-tasks li")).ToHaveCountAsync(1);
+            await Expect(cluster.Locator($"#worker-tasks a[href='/Tasks/{blocker}']")).ToBeVisibleAsync();
+            await Expect(cluster.Locator("#worker-control-note")).ToContainTextAsync("not reachable from this page");
+            await fixture.ScreenshotAsync(cluster, "worker-busy");
+            await cluster.Locator($"#worker-tasks a[href='/Tasks/{blocker}']").ClickAsync();
+            await Expect(cluster.Locator("#task-state")).ToHaveTextAsync("RUNNING");
 
-        await blockerPage.GetByRole(AriaRole.Button, new() { Name = "Cancel task" }).ClickAsync();
-        await Expect(blockerPage.Locator("#task-state")).ToHaveTextAsync("CANCELLED", new() { Timeout = 60_000 });
-        Assert.Equal(TaskState.Cancelled, (await fixture.Stack.WaitForFinalAsync(blocker)).State);
+            await blockerPage.GetByRole(AriaRole.Button, new() { Name = "Cancel task" }).ClickAsync();
+            await Expect(blockerPage.Locator("#task-state")).ToHaveTextAsync("CANCELLED", new() { Timeout = 60_000 });
+            Assert.Equal(TaskState.Cancelled, (await fixture.Stack.WaitForFinalAsync(blocker)).State);
 
-        await Expect(page.Locator("#task-progress")).ToBeVisibleAsync(new() { Timeout = 60_000 });
-        await fixture.ScreenshotAsync(page, "task-running-after-queued");
-        // Brute force takes its time on a busy machine: wait for the store, then the page must follow at once.
-        Assert.Equal(TaskState.Succeeded, (await fixture.Stack.WaitForFinalAsync(id, TimeSpan.FromMinutes(3))).State);
-        await Expect(page.Locator("#task-state")).ToHaveTextAsync("SUCCEEDED", new() { Timeout = 10_000 });
-        Assert.Equal(["QUEUED", "RUNNING", "SUCCEEDED"], await page.EvaluateAsync<string[]>("() => window.__states"));
-        await Expect(page.Locator("#match-length")).ToHaveTextAsync("2,000");
-        await Expect(page.Locator("#context-a mark")).ToHaveCountAsync(1);
-        Assert.True(await StillSameDocumentAsync(page), "the task page was reloaded");
+            await Expect(page.Locator("#task-progress")).ToBeVisibleAsync(new() { Timeout = 60_000 });
+            await fixture.ScreenshotAsync(page, "task-running-after-queued");
+            // Brute force takes its time on a busy machine: wait for the store, then the page must follow at once.
+            Assert.Equal(TaskState.Succeeded, (await fixture.Stack.WaitForFinalAsync(id, TimeSpan.FromMinutes(3))).State);
+            await Expect(page.Locator("#task-state")).ToHaveTextAsync("SUCCEEDED", new() { Timeout = 10_000 });
+            Assert.Equal(["QUEUED", "RUNNING", "SUCCEEDED"], await page.EvaluateAsync<string[]>("() => window.__states"));
+            await Expect(page.Locator("#match-length")).ToHaveTextAsync("2,000");
+            await Expect(page.Locator("#context-a mark")).ToHaveCountAsync(1);
+            Assert.True(await StillSameDocumentAsync(page), "the task page was reloaded");
+        }
+        finally
+        {
+            await CancelIfLiveAsync(fixture.Stack, blocker); // the other tests need the large worker
+        }
     }
 
     [Fact]

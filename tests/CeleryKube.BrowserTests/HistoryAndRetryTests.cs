@@ -31,13 +31,8 @@ public sealed class HistoryAndRetryTests(BrowserStackFixture fixture)
         }
         finally
         {
-            await CancelIfRunningAsync(blocker); // the other tests need the large worker
+            await CancelIfLiveAsync(fixture.Stack, blocker); // the other tests need the large worker
         }
-    }
-
-    private async Task CancelIfRunningAsync(string id)
-    {
-        try { await CancelAsync(id); } catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition) { }
     }
 
     private async Task WatchAndRetryAsync(IPage blockerPage, string blocker)
@@ -93,7 +88,7 @@ public sealed class HistoryAndRetryTests(BrowserStackFixture fixture)
         }
         finally
         {
-            await CancelIfRunningAsync(blocker);
+            await CancelIfLiveAsync(fixture.Stack, blocker);
         }
     }
 

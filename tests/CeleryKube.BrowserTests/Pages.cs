@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using CeleryKube.Protos.V1;
 using CeleryKube.Testing;
+using Grpc.Core;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -54,8 +55,25 @@ internal static partial class Pages
         }
     }
 
-    /// <summary>Texts of a large task that keeps the one large worker busy (brute force, reporting progress) until it is cancelled.</summary>
-    public static readonly string BlockerText = new('a', 4000);
+    /// <summary>
+    /// Texts of a large task that keeps the one large worker busy (brute force, reporting progress) until it is
+    /// cancelled. Brute force on n equal code points costs about n³/3 steps: 4,000 took 13 s on an idle machine and
+    /// finished before a busy CI run's test got to cancel it; 10,000 takes minutes. Every test cancels its blocker
+    /// in a finally block (<see cref="CancelIfLiveAsync"/>), since the other tests need the large worker.
+    /// </summary>
+    public static readonly string BlockerText = new('a', 10_000);
+
+    /// <summary>Cancels a task unless it is already final (a test's clean-up, also after the test failed).</summary>
+    public static async Task CancelIfLiveAsync(CeleryKubeStack stack, string id)
+    {
+        try
+        {
+            await stack.Tasks.CancelTaskAsync(new CancelTaskRequest { Id = id });
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition)
+        {
+        }
+    }
 
     /// <summary>Submits a blocker (<see cref="BlockerText"/>) and returns its id once the large worker runs it.</summary>
     public static async Task<string> StartBlockerAsync(CeleryKubeStack stack)

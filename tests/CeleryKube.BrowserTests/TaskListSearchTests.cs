@@ -52,31 +52,38 @@ public sealed class TaskListSearchTests(BrowserStackFixture fixture)
         var stack = fixture.Stack;
         // The large worker runs one task at a time: a slow one holds it, so the next large task stays QUEUED.
         var blocker = await StartBlockerAsync(stack);
-        var victim = (await stack.Tasks.SubmitLcsAsync(new SubmitLcsRequest { TextA = RandomText(1500, seed: 60), TextB = RandomText(300, seed: 61) })).Task;
-        Assert.Equal(TaskQueue.Large, victim.Queue);
-
-        // A job message for it that no worker can read: the small worker rejects it, the broker dead-letters it.
-        var factory = new ConnectionFactory { Uri = new Uri(stack.Rabbit.Uri) };
-        await using (var connection = await factory.CreateConnectionAsync())
-        await using (var channel = await connection.CreateChannelAsync())
+        try
         {
-            await channel.BasicPublishAsync("", TaskQueue.Small.BrokerQueueName(), mandatory: true,
-                new BasicProperties { MessageId = victim.Id, Persistent = true }, new byte[] { 1 });
-        }
-        var failed = await stack.WaitForTaskAsync(victim.Id, t => t.State == TaskState.Failed, TaskTimeout, "the dead-lettered task failed");
-        await stack.Tasks.CancelTaskAsync(new CancelTaskRequest { Id = blocker });
+            var victim = (await stack.Tasks.SubmitLcsAsync(new SubmitLcsRequest { TextA = RandomText(1500, seed: 60), TextB = RandomText(300, seed: 61) })).Task;
+            Assert.Equal(TaskQueue.Large, victim.Queue);
 
-        var page = await fixture.NewPageAsync();
-        await page.GotoAsync("/Cluster");
-        await page.Locator("#queues a", new() { HasText = "lcs.dead" }).ClickAsync();
-        await Expect(page.Locator("h1")).ToHaveTextAsync("Dead-lettered tasks");
-        var row = page.Locator($"#dead-tasks tr[data-task-id='{victim.Id}']");
-        await Expect(row).ToBeVisibleAsync();
-        await Expect(row.Locator("td[data-label='Why']")).ToHaveTextAsync(failed.Error);
-        await Expect(row.Locator("td[data-label='Why']")).ToContainTextAsync("rejected the job message as unreadable");
-        await Expect(page.Locator("#dead-depth")).ToContainTextAsync("lcs.dead holds");
-        await Expect(page.Locator($"#dead-tasks tr[data-task-id='{blocker}']")).ToHaveCountAsync(0);
-        await fixture.ScreenshotAsync(page, "dead-lettered");
-        await stack.WaitForFinalAsync(blocker, TaskTimeout);
+            // A job message for it that no worker can read: the small worker rejects it, the broker dead-letters it.
+            var factory = new ConnectionFactory { Uri = new Uri(stack.Rabbit.Uri) };
+            await using (var connection = await factory.CreateConnectionAsync())
+            await using (var channel = await connection.CreateChannelAsync())
+            {
+                await channel.BasicPublishAsync("", TaskQueue.Small.BrokerQueueName(), mandatory: true,
+                    new BasicProperties { MessageId = victim.Id, Persistent = true }, new byte[] { 1 });
+            }
+            var failed = await stack.WaitForTaskAsync(victim.Id, t => t.State == TaskState.Failed, TaskTimeout, "the dead-lettered task failed");
+            await stack.Tasks.CancelTaskAsync(new CancelTaskRequest { Id = blocker });
+
+            var page = await fixture.NewPageAsync();
+            await page.GotoAsync("/Cluster");
+            await page.Locator("#queues a", new() { HasText = "lcs.dead" }).ClickAsync();
+            await Expect(page.Locator("h1")).ToHaveTextAsync("Dead-lettered tasks");
+            var row = page.Locator($"#dead-tasks tr[data-task-id='{victim.Id}']");
+            await Expect(row).ToBeVisibleAsync();
+            await Expect(row.Locator("td[data-label='Why']")).ToHaveTextAsync(failed.Error);
+            await Expect(row.Locator("td[data-label='Why']")).ToContainTextAsync("rejected the job message as unreadable");
+            await Expect(page.Locator("#dead-depth")).ToContainTextAsync("lcs.dead holds");
+            await Expect(page.Locator($"#dead-tasks tr[data-task-id='{blocker}']")).ToHaveCountAsync(0);
+            await fixture.ScreenshotAsync(page, "dead-lettered");
+            await stack.WaitForFinalAsync(blocker, TaskTimeout);
+        }
+        finally
+        {
+            await CancelIfLiveAsync(stack, blocker); // the other tests need the large worker
+        }
     }
 }

@@ -55,6 +55,42 @@ public abstract class TaskStoreTests
     }
 
     [Fact]
+    public async Task The_hot_path_reads_a_task_back_with_every_column_EF_Core_maps()
+    {
+        await using var s = await StartAsync();
+        var none = CancellationToken.None;
+        // Between them the three tasks set every column to something other than its default.
+        var running = await SubmitAsync(s);
+        await s.Store.ClaimAsync(running.Id, "w1", 0, false, Lease, "token-w1", none);
+        await s.Store.ReportProgressAsync(running.Id, 1, "token-w1", 0.25, Lease, none);
+        await s.Store.CancelAsync(running.Id, none);
+        var succeeded = await SubmitAsync(s, key: "key-1");
+        await s.Store.ClaimAsync(succeeded.Id, "w2", 0, false, Lease, "token-w2", none);
+        await s.Store.CompleteAsync(succeeded.Id, 1, "token-w2", new LcsResult { Length = 2, Substring = "bc", OffsetA = 1, OffsetB = 2 }, null, false, none);
+        var retried = await SubmitAsync(s);
+        await s.Store.FailDeadLetteredAsync(retried.Id, "dead-lettered", none);
+        await s.Store.RetryAsync([retried.Id], none);
+        await s.Store.FailDeadLetteredAsync(retried.Id, "dead-lettered again", none);
+
+        var columns = s.Store.RunAsync((db, _) => Task.FromResult(db.Model.FindEntityType(typeof(TaskRecord))!.GetProperties().ToList()), none);
+        var set = new HashSet<string>();
+        foreach (var id in new[] { running.Id, succeeded.Id, retried.Id })
+        {
+            var mapped = await s.Store.RunAsync((db, ct) => db.Tasks.AsNoTracking().SingleAsync(t => t.Id == id, ct), none);
+            var read = await s.Get<TaskStoreWriter>().WriteAsync(scope => scope.Sql.Find(id), none);
+            Assert.NotNull(read);
+            foreach (var column in await columns)
+            {
+                var value = column.PropertyInfo!.GetValue(mapped);
+                Assert.Equal(value, column.PropertyInfo.GetValue(read));
+                if (value is not (null or 0 or 0L or 0.0 or false)) set.Add(column.Name);
+            }
+        }
+        Assert.Equal((await columns).Select(c => c.Name).Order(), set.Order());
+        Assert.Null(await s.Get<TaskStoreWriter>().WriteAsync(scope => scope.Sql.Find(Guid.NewGuid().ToString()), none));
+    }
+
+    [Fact]
     public async Task Every_change_gets_a_sequence_even_from_a_raw_bulk_update_and_deletions_become_events()
     {
         await using var s = await StartAsync();

@@ -65,6 +65,24 @@ public sealed class TaskRecord
     /// <summary>How many times the task was retried: which run it is on. Job messages carry it, and only the current run's claim.</summary>
     public int Retries { get; private set; }
 
+    /// <summary>
+    /// A task exactly as the store holds it, every column in the order of the properties above (the
+    /// hot path's hand-prepared read: EF's compiled query would parse its SQL again on every call).
+    /// No rule runs: what is stored was written through the transitions.
+    /// </summary>
+    public static TaskRecord Restore(string id, TaskState state, TaskQueue queue, LcsAlgorithm algorithm, int textALength, int textBLength,
+        int attempts, string? workerId, long createdAtMs, long? startedAtMs, long? finishedAtMs, long updatedAtMs, long changeSeq,
+        double progress, int? resultLength, string? resultSubstring, int? resultOffsetA, int? resultOffsetB, string? error,
+        string? idempotencyKey, bool cancelRequested, long? leaseExpiresAtMs, string? claimTokenHash, int retries) => new()
+    {
+        Id = id, State = state, Queue = queue, Algorithm = algorithm, TextALength = textALength, TextBLength = textBLength,
+        Attempts = attempts, WorkerId = workerId, CreatedAtMs = createdAtMs, StartedAtMs = startedAtMs, FinishedAtMs = finishedAtMs,
+        UpdatedAtMs = updatedAtMs, ChangeSeq = changeSeq, Progress = progress, ResultLength = resultLength,
+        ResultSubstring = resultSubstring, ResultOffsetA = resultOffsetA, ResultOffsetB = resultOffsetB, Error = error,
+        IdempotencyKey = idempotencyKey, CancelRequested = cancelRequested, LeaseExpiresAtMs = leaseExpiresAtMs,
+        ClaimTokenHash = claimTokenHash, Retries = retries,
+    };
+
     // State changes not yet written to task_history; the store takes them when it saves the task.
     private List<TaskHistoryRecord>? unsavedHistory;
 

@@ -101,6 +101,8 @@ internal sealed class PostgresDialect : StoreDialect
         return () => (long)stamp.ExecuteScalar()!;
     }
 
+    internal override string ForUpdateClause => "FOR UPDATE";
+
     internal override string SkipLockedClause => "FOR UPDATE SKIP LOCKED";
 
     internal override async Task<bool> TryLockRoundAsync(DbConnection connection, long round, CancellationToken cancellationToken)

@@ -39,6 +39,8 @@ internal sealed class SqliteDialect(string connectionString) : StoreDialect
         return () => (long)(stampRows.ExecuteNonQuery() > 0 ? advance : read).ExecuteScalar()!;
     }
 
+    internal override string ForUpdateClause => "";
+
     internal override string SkipLockedClause => "";
 
     internal override Task<bool> TryLockRoundAsync(DbConnection connection, long round, CancellationToken cancellationToken) => Task.FromResult(true);

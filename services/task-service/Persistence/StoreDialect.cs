@@ -33,6 +33,9 @@ public abstract class StoreDialect
     /// </summary>
     internal abstract Func<long> PrepareStamp(Func<string, DbCommand> prepare);
 
+    /// <summary>Appended to a SELECT of rows a command decides from, so no other transaction changes them before its commit.</summary>
+    internal abstract string ForUpdateClause { get; }
+
     /// <summary>Appended to the outbox claim's inner SELECT so concurrent claimers take disjoint rows.</summary>
     internal abstract string SkipLockedClause { get; }
 

@@ -60,9 +60,9 @@ public sealed class TaskStore
     /// </summary>
     public Task<ClaimOutcome> ClaimAsync(string taskId, string workerId, int retries, bool redelivered, TimeSpan lease, string claimToken,
         CancellationToken cancellationToken) =>
-        writer.WriteAsync(async (scope, ct) =>
+        writer.WriteAsync(scope =>
         {
-            var task = await scope.Sql.FindAsync(scope.Db, taskId);
+            var task = scope.Sql.Find(taskId);
             if (task is null) return new ClaimOutcome(StartDecision.SkipNotFound, 0, TaskQueue.Unspecified, false);
             var now = NowMs;
             if (task.RenewRepeatedClaim(claimToken, now, lease))
@@ -81,9 +81,9 @@ public sealed class TaskStore
     /// </summary>
     public Task<FinishOutcome> FinishAsync(string taskId, string workerId, int retries, bool redelivered, TimeSpan runTime, LcsResult? result,
         string? error, string? claimToken, CancellationToken cancellationToken) =>
-        writer.WriteAsync(async (scope, ct) =>
+        writer.WriteAsync(scope =>
         {
-            var task = await scope.Sql.FindAsync(scope.Db, taskId);
+            var task = scope.Sql.Find(taskId);
             if (task is null) return new FinishOutcome(StartDecision.SkipNotFound, 0, TaskState.Unspecified, TaskQueue.Unspecified, false);
             if (task.WasRecordedBy(claimToken)) return new FinishOutcome(StartDecision.Proceed, task.Attempts, task.State, task.Queue, true);
             var decision = task.ClaimAndComplete(workerId, retries, redelivered, NowMs, runTime, result, error,
@@ -94,9 +94,9 @@ public sealed class TaskStore
 
     /// <summary>Records an attempt's progress and renews its lease; says whether to stop.</summary>
     public Task<ProgressAnswer> ReportProgressAsync(string taskId, int attempt, string claimToken, double progress, TimeSpan lease, CancellationToken cancellationToken) =>
-        writer.WriteAsync(async (scope, ct) =>
+        writer.WriteAsync(scope =>
         {
-            var task = await scope.Sql.FindAsync(scope.Db, taskId);
+            var task = scope.Sql.Find(taskId);
             if (task is null) return new ProgressAnswer(true, "task was deleted");
             var answer = task.RecordProgress(attempt, claimToken, progress, NowMs, lease);
             scope.Sql.Save(task);
@@ -109,9 +109,9 @@ public sealed class TaskStore
     /// </summary>
     public Task<CompleteOutcome> CompleteAsync(string taskId, int attempt, string claimToken, LcsResult? result, string? error, bool cancelled,
         CancellationToken cancellationToken) =>
-        writer.WriteAsync(async (scope, ct) =>
+        writer.WriteAsync(scope =>
         {
-            var task = await scope.Sql.FindAsync(scope.Db, taskId) ?? throw TaskRejection.NotFound(taskId);
+            var task = scope.Sql.Find(taskId) ?? throw TaskRejection.NotFound(taskId);
             if (task.WasRecordedBy(claimToken)) return new CompleteOutcome(task.State, true, task.Queue, null, true);
             var now = NowMs;
             var applied = task.Complete(attempt, claimToken, result, error, cancelled, now);
@@ -122,9 +122,9 @@ public sealed class TaskStore
 
     /// <summary>Cancels a task (or asks its worker to stop); returns it as it is afterwards.</summary>
     public Task<TaskRecord> CancelAsync(string taskId, CancellationToken cancellationToken) =>
-        writer.WriteAsync(async (scope, ct) =>
+        writer.WriteAsync(scope =>
         {
-            var task = await scope.Sql.FindAsync(scope.Db, taskId) ?? throw TaskRejection.NotFound(taskId);
+            var task = scope.Sql.Find(taskId) ?? throw TaskRejection.NotFound(taskId);
             task.RequestCancel(NowMs);
             scope.Sql.Save(task);
             return task;
@@ -297,22 +297,22 @@ public sealed class TaskStore
 
     /// <summary>The broker dead-lettered a task's job message: it ends FAILED with the reason.</summary>
     public Task FailDeadLetteredAsync(string taskId, string reason, CancellationToken cancellationToken) =>
-        writer.WriteAsync((scope, _) => FailUndeliverableAsync(scope, taskId, reason), cancellationToken);
+        writer.WriteAsync(scope => FailUndeliverable(scope, taskId, reason), cancellationToken);
 
     /// <summary>
     /// The broker refused an outbox row's message for a reason publishing again cannot change: the
     /// row goes and its task ends FAILED with the reason, so it never blocks the rows behind it.
     /// </summary>
     public Task FailUnpublishableAsync(long outboxId, string taskId, string reason, CancellationToken cancellationToken) =>
-        writer.WriteAsync((scope, _) =>
+        writer.WriteAsync(scope =>
         {
             scope.Sql.DeleteOutbox(outboxId);
-            return FailUndeliverableAsync(scope, taskId, reason);
+            return FailUndeliverable(scope, taskId, reason);
         }, cancellationToken);
 
-    private async Task<bool> FailUndeliverableAsync(WriteScope scope, string taskId, string reason)
+    private bool FailUndeliverable(WriteScope scope, string taskId, string reason)
     {
-        var task = await scope.Sql.FindAsync(scope.Db, taskId);
+        var task = scope.Sql.Find(taskId);
         if (task is null) return false;
         task.FailUndeliverable(reason, NowMs);
         scope.Sql.Save(task);

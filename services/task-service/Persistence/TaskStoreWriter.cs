@@ -40,6 +40,10 @@ internal sealed class TaskStoreWriter(
     public Task<T> WriteAsync<T>(Func<WriteScope, CancellationToken, Task<T>> command, CancellationToken cancellationToken = default) =>
         Enqueue(new WriteCommand<T>(command, deferred: false), cancellationToken);
 
+    /// <summary>Runs <paramref name="command"/>, which does not wait for anything, in the next write transaction.</summary>
+    public Task<T> WriteAsync<T>(Func<WriteScope, T> command, CancellationToken cancellationToken = default) =>
+        WriteAsync((scope, _) => Task.FromResult(command(scope)), cancellationToken);
+
     /// <summary>
     /// Like <see cref="WriteAsync{T}"/>, for a write that no caller is waiting on (bookkeeping such
     /// as the broker's confirms): it joins the next transaction instead of starting its own, and

@@ -1,7 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using CeleryKube.TaskService.Domain;
-using Microsoft.EntityFrameworkCore;
+using CeleryKube.Protos.V1;
 
 namespace CeleryKube.TaskService.Persistence;
 
@@ -30,11 +30,7 @@ internal sealed class WriteStatements : IDisposable
     private readonly Func<long> stamp;
     private readonly List<DbCommand> all = [];
 
-    // Tracking-free, compiled once per connection (a compiled query belongs to one model, and each
-    // engine has its own): EF materializes the aggregate (private setters and all). The row stays
-    // locked until commit on engines with row locks: the command decides from it.
-    private readonly Func<TasksDbContext, string, Task<TaskRecord?>> findTask =
-        EF.CompileAsyncQuery((TasksDbContext db, string id) => db.Tasks.TagWith(RowLocks.ForUpdate).AsNoTracking().FirstOrDefault(t => t.Id == id));
+    private readonly DbCommand findTask;
 
     public WriteStatements(DbConnection connection, StoreDialect dialect)
     {
@@ -76,6 +72,13 @@ internal sealed class WriteStatements : IDisposable
         confirmTask = Prepare(connection, """UPDATE tasks SET "State" = @to, "UpdatedAtMs" = @now WHERE "Id" = @id AND "State" = @from""",
             ("to", int32), ("now", int64), ("id", text), ("from", int32));
         deleteOutbox = Prepare(connection, """DELETE FROM outbox WHERE "Id" = @id""", ("id", int64));
+        // The row stays locked until commit on engines with row locks: the command decides from it.
+        findTask = Prepare(connection, $"""
+            SELECT "Id", "State", "Queue", "Algorithm", "TextALength", "TextBLength", "Attempts", "WorkerId", "CreatedAtMs", "StartedAtMs",
+                "FinishedAtMs", "UpdatedAtMs", "ChangeSeq", "Progress", "ResultLength", "ResultSubstring", "ResultOffsetA", "ResultOffsetB",
+                "Error", "IdempotencyKey", "CancelRequested", "LeaseExpiresAtMs", "ClaimTokenHash", "Retries"
+            FROM tasks WHERE "Id" = @id {dialect.ForUpdateClause}
+            """, ("id", text));
         readSeq = Prepare(connection, ChangeStamp.Read);
         stamp = dialect.PrepareStamp(sql => Prepare(connection, sql));
     }
@@ -122,8 +125,24 @@ internal sealed class WriteStatements : IDisposable
         return (long)insertOutbox.ExecuteScalar()!;
     }
 
-    /// <summary>The task as stored, untracked, or null (locked until commit where the engine has row locks).</summary>
-    public Task<TaskRecord?> FindAsync(TasksDbContext db, string id) => findTask(db, id);
+    /// <summary>The task as stored, or null (locked until commit where the engine has row locks).</summary>
+    public TaskRecord? Find(string id)
+    {
+        Bind(findTask, id);
+        using var row = findTask.ExecuteReader(CommandBehavior.SingleRow);
+        if (!row.Read()) return null;
+        return TaskRecord.Restore(row.GetString(0), (TaskState)row.GetInt32(1), (TaskQueue)row.GetInt32(2), (LcsAlgorithm)row.GetInt32(3),
+            row.GetInt32(4), row.GetInt32(5), row.GetInt32(6), StringOrNull(row, 7), row.GetInt64(8), Int64OrNull(row, 9), Int64OrNull(row, 10),
+            row.GetInt64(11), row.GetInt64(12), row.GetDouble(13), Int32OrNull(row, 14), StringOrNull(row, 15), Int32OrNull(row, 16),
+            Int32OrNull(row, 17), StringOrNull(row, 18), StringOrNull(row, 19), row.GetBoolean(20), Int64OrNull(row, 21),
+            StringOrNull(row, 22), row.GetInt32(23));
+    }
+
+    private static string? StringOrNull(DbDataReader row, int i) => row.IsDBNull(i) ? null : row.GetString(i);
+
+    private static int? Int32OrNull(DbDataReader row, int i) => row.IsDBNull(i) ? null : row.GetInt32(i);
+
+    private static long? Int64OrNull(DbDataReader row, int i) => row.IsDBNull(i) ? null : row.GetInt64(i);
 
     /// <summary>
     /// Writes back a task's state after a transition, and a history row for each state change it

@@ -101,9 +101,13 @@ internal sealed class PostgresDialect : StoreDialect
         return () => (long)stamp.ExecuteScalar()!;
     }
 
-    internal override string ForUpdateClause => "FOR UPDATE";
+    // PostgresRowLocks appends the same clauses to EF queries tagged with RowLocks.
+    internal const string ForUpdate = "FOR UPDATE";
+    internal const string ForUpdateSkipLocked = "FOR UPDATE SKIP LOCKED";
 
-    internal override string SkipLockedClause => "FOR UPDATE SKIP LOCKED";
+    internal override string ForUpdateClause => ForUpdate;
+
+    internal override string SkipLockedClause => ForUpdateSkipLocked;
 
     internal override async Task<bool> TryLockRoundAsync(DbConnection connection, long round, CancellationToken cancellationToken)
     {

@@ -38,8 +38,8 @@ internal sealed class PostgresRowLocks : DbCommandInterceptor
     {
         // EF writes tags as leading "-- tag" comment lines.
         if (command.CommandText.StartsWith("-- " + RowLocks.ForUpdateSkipLocked + "\n", StringComparison.Ordinal))
-            command.CommandText += "\nFOR UPDATE SKIP LOCKED";
+            command.CommandText += "\n" + PostgresDialect.ForUpdateSkipLocked;
         else if (command.CommandText.StartsWith("-- " + RowLocks.ForUpdate + "\n", StringComparison.Ordinal))
-            command.CommandText += "\nFOR UPDATE";
+            command.CommandText += "\n" + PostgresDialect.ForUpdate;
     }
 }

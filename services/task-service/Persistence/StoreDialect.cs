@@ -7,7 +7,7 @@ namespace CeleryKube.TaskService.Persistence;
 /// <summary>
 /// What differs between the store's database engines, and nothing else: how a context is
 /// configured and migrated, how a write transaction takes its place in the change feed, the
-/// row-lock clause of an outbox claim, one-replica-at-a-time rounds, and which errors are worth
+/// row-lock clauses (a claim's read, an outbox claim), one-replica-at-a-time rounds, and which errors are worth
 /// running a command again for. Every other statement (EF queries, the hot path's prepared SQL with
 /// quoted identifiers, upserts with <c>ON CONFLICT</c>) is shared.
 /// </summary>

@@ -72,21 +72,21 @@ public abstract class TaskStoreTests
         await s.Store.RetryAsync([retried.Id], none);
         await s.Store.FailDeadLetteredAsync(retried.Id, "dead-lettered again", none);
 
-        var columns = s.Store.RunAsync((db, _) => Task.FromResult(db.Model.FindEntityType(typeof(TaskRecord))!.GetProperties().ToList()), none);
+        var columns = await s.Store.RunAsync((db, _) => Task.FromResult(db.Model.FindEntityType(typeof(TaskRecord))!.GetProperties().ToList()), none);
         var set = new HashSet<string>();
         foreach (var id in new[] { running.Id, succeeded.Id, retried.Id })
         {
             var mapped = await s.Store.RunAsync((db, ct) => db.Tasks.AsNoTracking().SingleAsync(t => t.Id == id, ct), none);
             var read = await s.Get<TaskStoreWriter>().WriteAsync(scope => scope.Sql.Find(id), none);
             Assert.NotNull(read);
-            foreach (var column in await columns)
+            foreach (var column in columns)
             {
                 var value = column.PropertyInfo!.GetValue(mapped);
                 Assert.Equal(value, column.PropertyInfo.GetValue(read));
                 if (value is not (null or 0 or 0L or 0.0 or false)) set.Add(column.Name);
             }
         }
-        Assert.Equal((await columns).Select(c => c.Name).Order(), set.Order());
+        Assert.Equal(columns.Select(c => c.Name).Order(), set.Order());
         Assert.Null(await s.Get<TaskStoreWriter>().WriteAsync(scope => scope.Sql.Find(Guid.NewGuid().ToString()), none));
     }
 

@@ -11,6 +11,7 @@ using CeleryKube.Testing;
 //   --out FOLDER   where pipeline-results.json/.md and pipeline-throughput.svg go (default artifacts/bench)
 //   --small-concurrency N   task slots per small worker (default 16, the worker's default for small)
 //   --clients N    concurrent submitting clients in the throughput runs (default 8; each sends one task per call)
+//   --env KEY=VALUE / --worker-env KEY=VALUE   a setting for task-service / every worker (repeatable)
 //   --skip-large   leave out the large-task scaling runs (for quick comparisons of small-task changes)
 //   --stores       only compare stores: SQLite beside PostgreSQL (private, fsync off) with 1 and 2 task-service replicas
 //   --flood [--compare DIR] [--rounds N]   issue 11's flood instead: 300 WatchTasks + 300 browser event streams
@@ -86,11 +87,26 @@ if (attachUrl is not null)
 
 // Large workers run with concurrency 1, so going from one to two large workers doubles the slots,
 // which is the experiment.
-// --env KEY=VALUE (repeatable) passes a setting to task-service, for experiments such as runtime knobs.
-var taskServiceSettings = args.Select((a, i) => (a, i)).Where(p => p.a == "--env" && p.i + 1 < args.Length)
+// --env KEY=VALUE (repeatable) passes a setting to task-service, for experiments such as runtime knobs;
+// --worker-env KEY=VALUE to every worker.
+Dictionary<string, string> Settings(string flag) => args.Select((a, i) => (a, i)).Where(p => p.a == flag && p.i + 1 < args.Length)
     .Select(p => args[p.i + 1].Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
+var taskServiceSettings = Settings("--env");
 foreach (var (key, value) in taskServiceSettings) results.Notes.Add($"task-service setting for this run: {key}={value}");
-await using var stack = await CeleryKubeStack.StartAsync(new StackOptions { Workers = [("small", smallConcurrency)], TaskServiceSettings = taskServiceSettings });
+// Workers log as deployed: the test stack's line per quick result (for tests that count applied
+// results) would cost the worker and these bench clients, which read every line, CPU per task.
+var workerSettings = new Dictionary<string, string> { [CeleryKubeStack.QuickResultLogLevel] = "Information" };
+foreach (var (key, value) in Settings("--worker-env"))
+{
+    workerSettings[key] = value;
+    results.Notes.Add($"worker setting for this run: {key}={value}");
+}
+await using var stack = await CeleryKubeStack.StartAsync(new StackOptions
+{
+    Workers = [("small", smallConcurrency)],
+    TaskServiceSettings = taskServiceSettings,
+    WorkerSettings = workerSettings,
+});
 var runs = new PipelineRuns(stack.PublicUrl, phaseTimeout);
 var rabbitPid = ProcStatus.FindRabbitPid(stack.Rabbit.Port);
 Console.WriteLine($"stack up: task-service {stack.PublicUrl} (pid {stack.TaskService.Pid}), RabbitMQ pid {rabbitPid}, folder {stack.Folder}");

@@ -152,6 +152,12 @@ public sealed class CeleryKubeStack : IAsyncDisposable
     /// <summary>Starts (or restarts) task-service (the first replica) and waits until it is connected to the broker.</summary>
     public Task StartTaskServiceAsync() => Replicas[0].StartAsync();
 
+    /// <summary>
+    /// The worker setting for the level of its quick-path result lines. The stack sets it to Debug
+    /// (each result logged, for <see cref="AppliedResults"/>); a deployed worker does not log them.
+    /// </summary>
+    public const string QuickResultLogLevel = "Logging__LogLevel__CeleryKube.Worker.Consuming.JobHandler";
+
     /// <summary>Starts a worker on <paramref name="queue"/> and waits until it consumes.</summary>
     public async Task<ServiceProcess> StartWorkerAsync(string queue, int concurrency, IReadOnlyDictionary<string, string>? settings = null)
     {
@@ -164,7 +170,7 @@ public sealed class CeleryKubeStack : IAsyncDisposable
             ["Worker__ControlPort"] = FreePorts.Next().ToString(),
             ["Worker__MetricsPort"] = FreePorts.Next().ToString(),
             // Quick-path results are logged at Debug; AppliedResults counts them to find duplicates.
-            ["Logging__LogLevel__CeleryKube.Worker.Consuming.JobHandler"] = "Debug",
+            [QuickResultLogLevel] = "Debug",
             ["ResultSink__Url"] = ResultSinkUrl,
         };
         foreach (var (key, value) in options.WorkerSettings) env[key] = value;

@@ -67,6 +67,48 @@ public sealed class LcsJobExecutorTests
         Assert.IsType<JobOutcome.Abandoned>(outcome);
     }
 
+    /// <summary>Both texts together hold exactly <see cref="LcsJobExecutor.InlineMaxCodeUnits"/>; "needle" is their only common substring.</summary>
+    private static LcsJob TinyJob(LcsAlgorithm algorithm = LcsAlgorithm.SuffixArray)
+    {
+        var job = new LcsJob
+        {
+            TaskId = "t-tiny",
+            TextA = new string('x', 200) + "needle" + new string('y', 50),
+            TextB = new string('z', 100) + "needle" + new string('w', 150),
+            Algorithm = algorithm,
+        };
+        Assert.Equal(LcsJobExecutor.InlineMaxCodeUnits, job.TextA.Length + job.TextB.Length);
+        return job;
+    }
+
+    [Theory]
+    [InlineData(LcsAlgorithm.SuffixArray)]
+    [InlineData(LcsAlgorithm.DynamicProgramming)]
+    public async Task Tiny_job_is_computed_before_RunAsync_returns(LcsAlgorithm algorithm)
+    {
+        var run = LcsJobExecutor.RunAsync(TinyJob(algorithm), TimeSpan.FromMinutes(1), new FakeProgress(), CancellationToken.None);
+        Assert.True(run.IsCompletedSuccessfully, "a tiny job should not wait for a thread-pool thread");
+        var result = Assert.IsType<JobOutcome.Succeeded>(await run).Result;
+        Assert.Equal(new Protos.V1.LcsResult { Length = 6, Substring = "needle", OffsetA = 200, OffsetB = 100 }, result);
+    }
+
+    [Fact]
+    public async Task Tiny_job_during_shutdown_is_abandoned_not_computed()
+    {
+        using var shutdown = new CancellationTokenSource();
+        shutdown.Cancel();
+        Assert.IsType<JobOutcome.Abandoned>(await LcsJobExecutor.RunAsync(TinyJob(), TimeSpan.FromMinutes(1), new FakeProgress(), shutdown.Token));
+    }
+
+    [Fact]
+    public async Task Tiny_job_already_asked_to_stop_is_cancelled_with_the_reason()
+    {
+        var progress = new FakeProgress { StopOnFirstReport = "cancellation requested by a user" };
+        progress.Report(0);
+        var outcome = await LcsJobExecutor.RunAsync(TinyJob(), TimeSpan.FromMinutes(1), progress, CancellationToken.None);
+        Assert.Equal("cancellation requested by a user", Assert.IsType<JobOutcome.Cancelled>(outcome).Reason);
+    }
+
     [Fact]
     public void Wire_algorithms_map_to_lcs_core()
     {

@@ -12,7 +12,7 @@ namespace CeleryKube.Soak.Tests;
 public sealed partial class SignalledStopTests
 {
     [Fact]
-    public async Task A_benchmark_stopped_with_SIGTERM_stops_the_RabbitMQ_node_and_the_task_service_it_started()
+    public async Task A_benchmark_stopped_with_SIGTERM_stops_the_RabbitMQ_node_and_the_task_service_it_started_and_removes_its_folder()
     {
         var folder = RepoPaths.NewTempFolder("bench-stop");
         var dll = Path.Combine(RepoPaths.Root, "bench", "CeleryKube.Bench.Pipeline", "bin", RepoPaths.Configuration, "net10.0",
@@ -34,9 +34,12 @@ public sealed partial class SignalledStopTests
                 "task-service and RabbitMQ to stop with the benchmark that started them");
             // The node's private epmd goes with it.
             await Eventually.True(async () => !await ListensAsync(epmdPort), TimeSpan.FromSeconds(30), $"epmd on port {epmdPort} to stop");
+            // So does its stack's folder (database, logs): the program has exited, so nothing can still be removing it.
+            Assert.False(Directory.Exists(stackFolder), $"the benchmark left its stack's folder {stackFolder} behind");
         }
         finally
         {
+            RepoPaths.DeleteTempFolder(folder);
             // Whatever the benchmark left behind: the servers it named, and its workers, which run in its stack's folder.
             foreach (var pid in servers.Concat(RunningIn(stackFolder)).Distinct().Where(ProcStatus.IsRunning))
             {

@@ -114,7 +114,7 @@ public sealed class InProcessStore : IAsyncDisposable
         if (Provider == StoreProvider.Sqlite)
         {
             var file = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(ConnectionString).DataSource;
-            try { Directory.Delete(Path.GetDirectoryName(file)!, recursive: true); } catch (IOException) { }
+            RepoPaths.DeleteTempFolder(Path.GetDirectoryName(file)!);
         }
         else
         {

@@ -89,7 +89,7 @@ public abstract class InProcessTaskService : WebApplicationFactory<Program>, IAs
         await ReleaseStoreAsync();
         await rabbit.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+        RepoPaths.DeleteTempFolder(folder);
     }
 
     /// <summary>Marks each call with the port it stands for; TestServer connections have none.</summary>

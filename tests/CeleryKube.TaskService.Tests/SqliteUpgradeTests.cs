@@ -39,7 +39,7 @@ public sealed class SqliteUpgradeTests
         finally
         {
             SqliteConnection.ClearAllPools();
-            try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+            RepoPaths.DeleteTempFolder(folder);
         }
     }
 

@@ -133,7 +133,10 @@ public sealed class CeleryKubeStack : IAsyncDisposable
             options = options with { Postgres = ownDatabase };
         }
         var rabbit = options.Cluster is null ? await PrivateRabbitMq.StartAsync() : null;
-        var stack = new CeleryKubeStack(options, rabbit, RepoPaths.NewTempFolder("stack")) { ownDatabase = ownDatabase };
+        var folder = RepoPaths.NewTempFolder("stack");
+        // A program stopped by a signal never disposes its stack: its folder goes when it exits.
+        ProcessJanitor.OnExit(() => RepoPaths.DeleteTempFolder(folder));
+        var stack = new CeleryKubeStack(options, rabbit, folder) { ownDatabase = ownDatabase };
         try
         {
             // All at once, as a Deployment's pods start: each replica migrates the empty database at start.
@@ -225,6 +228,8 @@ public sealed class CeleryKubeStack : IAsyncDisposable
         if (resultSinkBalancer is not null) await resultSinkBalancer.DisposeAsync();
         if (rabbit is not null) await rabbit.DisposeAsync();
         if (ownDatabase is not null) await (await PrivatePostgres.SharedAsync()).DropDatabaseAsync(ownDatabase);
+        // Failure messages carry the services' output (Logs()); the folder's database and log files go.
+        RepoPaths.DeleteTempFolder(Folder);
     }
 
     /// <summary>The environment variable that puts stacks which do not choose a store on PostgreSQL.</summary>

@@ -43,7 +43,7 @@ public static class LeftoverServers
             {
                 // Best effort: a half-created folder may hold nothing to stop.
             }
-            try { Directory.Delete(folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            RepoPaths.DeleteTempFolder(folder);
         }
     }
 

@@ -114,7 +114,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
     {
         NpgsqlConnection.ClearAllPools();
         await StopFolderAsync(Folder, "fast");
-        try { Directory.Delete(Folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        RepoPaths.DeleteTempFolder(Folder);
     }
 
     private static Task StopFolderAsync(string folder, string mode) => ExternalCommand.RunCheckedAsync(ScriptPath, ["stop", folder, mode]);

@@ -45,6 +45,6 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopNodeAsync();
-        try { Directory.Delete(node.Folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        RepoPaths.DeleteTempFolder(node.Folder);
     }
 }

@@ -123,7 +123,7 @@ public sealed class PrivateRabbitMqCluster : IAsyncDisposable
     {
         await Task.WhenAll(Nodes.Select(n => n.StopAsync().ContinueWith(_ => { }, TaskScheduler.Default)));
         await KillEpmdAsync(epmdPort);
-        try { Directory.Delete(Folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        RepoPaths.DeleteTempFolder(Folder);
     }
 
     private async Task<string> AnyNodeCtlAsync(params string[] args)

@@ -41,6 +41,15 @@ public static class RepoPaths
         return path;
     }
 
+    /// <summary>
+    /// Removes a private folder and everything in it, as far as it can: a file some process still
+    /// writes to must not fail the test that is cleaning up after itself.
+    /// </summary>
+    public static void DeleteTempFolder(string path)
+    {
+        try { Directory.Delete(path, recursive: true); } catch (DirectoryNotFoundException) { } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -14,6 +14,8 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     private readonly string workingFolder;
     private readonly string[] arguments;
     private readonly StringBuilder output = new();
+    private StreamWriter? log;
+    private bool disposed;
     private Process? process;
 
     /// <summary>Creates (does not start) a service process; <paramref name="arguments"/> follow the dll on its command line.</summary>
@@ -131,6 +133,12 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     {
         await StopAsync(TimeSpan.FromSeconds(10));
         process?.Dispose();
+        lock (output)
+        {
+            disposed = true;
+            log?.Dispose();
+            log = null;
+        }
     }
 
     private void Append(string? line)
@@ -139,7 +147,12 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         lock (output)
         {
             output.Append(line).Append('\n');
-            File.AppendAllText(LogFile, line + "\n");
+            if (disposed) return;
+            // One open file for the process's life (and its restarts): services that print a line per
+            // task would otherwise pay an open and a close per line in the test process.
+            log ??= new StreamWriter(new FileStream(LogFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete)) { AutoFlush = true };
+            log.Write(line);
+            log.Write('\n');
         }
     }
 

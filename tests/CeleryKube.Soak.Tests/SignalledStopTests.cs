@@ -23,8 +23,11 @@ public sealed partial class SignalledStopTests
         Assert.True(started.Success, "the benchmark did not say which servers it started:\n" + bench.Output);
         int[] servers = [int.Parse(started.Groups[1].Value), int.Parse(started.Groups[2].Value)];
         var stackFolder = started.Groups[3].Value;
-        var epmdPort = int.Parse(File.ReadAllText($"/proc/{servers[1]}/environ").Split('\0')
-            .Single(v => v.StartsWith("ERL_EPMD_PORT=", StringComparison.Ordinal))["ERL_EPMD_PORT=".Length..]);
+        var rabbitEnvironment = File.ReadAllText($"/proc/{servers[1]}/environ").Split('\0');
+        string Variable(string name) => rabbitEnvironment.Single(v => v.StartsWith(name + "=", StringComparison.Ordinal))[(name.Length + 1)..];
+        var epmdPort = int.Parse(Variable("ERL_EPMD_PORT"));
+        // scripts/rabbitmq gives each node a private HOME inside the node's folder.
+        var rabbitFolder = Path.GetDirectoryName(Variable("HOME"))!;
         try
         {
             var exitCode = await bench.StopAsync(TimeSpan.FromSeconds(90));
@@ -34,8 +37,9 @@ public sealed partial class SignalledStopTests
                 "task-service and RabbitMQ to stop with the benchmark that started them");
             // The node's private epmd goes with it.
             await Eventually.True(async () => !await ListensAsync(epmdPort), TimeSpan.FromSeconds(30), $"epmd on port {epmdPort} to stop");
-            // So does its stack's folder (database, logs): the program has exited, so nothing can still be removing it.
+            // So do its stack's and its node's folders: the program has exited, so nothing can still be removing them.
             Assert.False(Directory.Exists(stackFolder), $"the benchmark left its stack's folder {stackFolder} behind");
+            Assert.False(Directory.Exists(rabbitFolder), $"the benchmark left its RabbitMQ node's folder {rabbitFolder} behind");
         }
         finally
         {

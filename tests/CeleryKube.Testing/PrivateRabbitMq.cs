@@ -21,7 +21,11 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
     {
         var node = new RabbitMqNode(RepoPaths.NewTempFolder("rabbit"), FreePorts.Next());
         await node.StartAsync();
-        ProcessJanitor.OnExit(() => node.StopAsync().Wait(TimeSpan.FromSeconds(30)));
+        ProcessJanitor.OnExit(() =>
+        {
+            node.StopAsync().Wait(TimeSpan.FromSeconds(30));
+            RepoPaths.DeleteTempFolder(node.Folder);
+        });
         return new PrivateRabbitMq(node);
     }
 

@@ -47,7 +47,7 @@ public static class RepoPaths
     /// </summary>
     public static void DeleteTempFolder(string path)
     {
-        try { Directory.Delete(path, recursive: true); } catch (DirectoryNotFoundException) { } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        try { Directory.Delete(path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     private static string FindRoot()

@@ -59,8 +59,9 @@ public sealed class JobConsumer(WorkerOptions settings, BrokerConnection broker,
                 ? ReturnAsync(tag, properties, body)
                 : SettleAsync(tag, verdict));
         // The client dispatches deliveries one by one, and jobs must run side by side: the job runs
-        // here only until its first wait (its computation goes to the thread pool at once), and this
-        // returns without awaiting it. A hand-off of the whole job would cost a thread wake-up each.
+        // here only until its first wait (a tiny job's computation, microseconds, runs here too;
+        // any other goes to the thread pool at once), and this returns without awaiting it. A
+        // hand-off of the whole job would cost a thread wake-up each.
         var job = RunInSlotAsync(delivery);
         inFlight.TryAdd(job, 0);
         job.ContinueWith(t => inFlight.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
